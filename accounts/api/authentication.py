@@ -1,0 +1,49 @@
+"""The `api_access_token` header (Chatwoot's), for users and for platform apps.
+
+Django drops request headers whose names contain underscores, so `nexloo.asgi` copies
+`api_access_token` to `api-access-token` before Django sees the request; clients may send
+either spelling.
+"""
+
+from __future__ import annotations
+
+from rest_framework import authentication, exceptions
+
+from accounts.models import AccessToken
+from accounts.selectors import token_owner
+
+HEADER = "HTTP_API_ACCESS_TOKEN"
+
+
+def _token(request) -> str:
+    return request.META.get(HEADER, "") or request.query_params.get("api_access_token", "")
+
+
+class AccessTokenAuthentication(authentication.BaseAuthentication):
+    """A user's token. A platform token here is refused: it has no user to act as."""
+
+    def authenticate(self, request):
+        token = _token(request)
+        if not token:
+            return None
+        owner: AccessToken | None = token_owner(token)
+        if owner is None or owner.user is None or not owner.user.is_active:
+            raise exceptions.AuthenticationFailed("Invalid Access Token")
+        return owner.user, owner
+
+    def authenticate_header(self, request) -> str:
+        return "api_access_token"
+
+
+class PlatformTokenAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        token = _token(request)
+        if not token:
+            return None
+        owner = token_owner(token)
+        if owner is None or owner.platform_app is None:
+            raise exceptions.AuthenticationFailed("Invalid Access Token")
+        return owner.platform_app, owner
+
+    def authenticate_header(self, request) -> str:
+        return "api_access_token"

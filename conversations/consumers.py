@@ -1,0 +1,99 @@
+"""The websocket at `/ws/`: authenticated pushes of the account's events.
+
+A browser authenticates with its session cookie; an API client with `api_access_token` (header or
+query string). The server picks the groups: one per account the user belongs to (or only the
+`account_id` asked for), never a group named by the client. Cross-origin browsers are refused.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from accounts.selectors import memberships_of, token_owner
+from nexloo.core.realtime import user_group
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin1")
+    return None
+
+
+def origin_allowed(scope) -> bool:
+    origin = _header(scope, b"origin")
+    if origin is None:
+        return True  # not a browser; only a token may authenticate it (see connect)
+    parsed = urlparse(origin)
+    host = (_header(scope, b"host") or "").lower()
+    if parsed.netloc.lower() == host:
+        return True
+    return origin.rstrip("/") in {o.rstrip("/") for o in settings.WEBSOCKET_ALLOWED_ORIGINS}
+
+
+@database_sync_to_async
+def _user_for_token(token: str):
+    owner = token_owner(token)
+    if owner is None or owner.user is None or not owner.user.is_active:
+        return None
+    return owner.user
+
+
+@database_sync_to_async
+def _account_ids(user, wanted: str | None) -> list[int]:
+    ids = [m.account_id for m in memberships_of(user=user)]
+    if wanted is None:
+        return ids
+    try:
+        return [i for i in ids if i == int(wanted)]
+    except ValueError:
+        return []
+
+
+class PushConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        self.joined: list[str] = []
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        token = (
+            _header(self.scope, b"api-access-token") or (query.get("api_access_token") or [None])[0]
+        )
+        if not origin_allowed(self.scope):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        if token:
+            user = await _user_for_token(token)
+        else:
+            user = self.scope.get("user")
+            if _header(self.scope, b"origin") is None:
+                user = None  # a session cookie is only accepted from a same-origin browser
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        account_ids = await _account_ids(user, (query.get("account_id") or [None])[0])
+        if not account_ids:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.user_id = user.pk
+        self.account_ids = account_ids
+        self.joined = [user_group(account_id, user.pk) for account_id in account_ids]
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def push_frame(self, message: dict) -> None:
+        await self.send_json(message["frame"])

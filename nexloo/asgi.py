@@ -1,0 +1,46 @@
+"""ASGI entry point: HTTP through Django, `/ws/` through Channels."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexloo.settings")
+django_asgi = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from conversations.routing import websocket_urlpatterns  # noqa: E402
+
+TOKEN_HEADER = b"api_access_token"
+TOKEN_HEADER_DASHED = b"api-access-token"
+
+
+def underscore_token_header(app):
+    """Django drops header names with underscores; Chatwoot's clients send `api_access_token`.
+
+    This wrapper hands that one header to Django under its dashed name. Either spelling is the
+    same credential, so no trust decision depends on which one the client used.
+    """
+
+    async def wrapper(scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            headers = scope.get("headers", [])
+            token = next((v for k, v in headers if k.lower() == TOKEN_HEADER), None)
+            if token is not None:
+                headers = [(k, v) for k, v in headers if k.lower() != TOKEN_HEADER_DASHED]
+                headers.append((TOKEN_HEADER_DASHED, token))
+                scope = {**scope, "headers": headers}
+        return await app(scope, receive, send)
+
+    return wrapper
+
+
+application = underscore_token_header(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi,
+            "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        }
+    )
+)

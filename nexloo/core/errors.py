@@ -1,0 +1,23 @@
+"""Errors that services and selectors raise, whatever the caller (page, API, task).
+
+- `NotFound`: the object does not exist *or* belongs to someone else; both answer 404, so an id
+  never reveals whether another account has it.
+- `PermissionDenied`: the caller may see the object but not do this (403).
+- `ValidationError` (Django's): bad input, with a message per field; changes nothing (422).
+- `Conflict`: the request is valid but the current state refuses it (409), e.g. removing the
+  last administrator.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+
+
+class NotFound(Http404):
+    """Raised by selectors for "missing" and "not yours" alike."""
+
+
+class Conflict(ValidationError):
+    """Valid input that the current state refuses."""
+
+
+__all__ = ["Conflict", "NotFound", "PermissionDenied", "ValidationError"]

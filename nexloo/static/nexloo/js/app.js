@@ -1,0 +1,40 @@
+// Small behaviours shared by every page. Everything else is htmx.
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    // Mobile navigation toggle.
+    const toggle = event.target.closest("[data-toggle-nav]");
+    if (toggle) {
+      const shell = document.getElementById("shell");
+      const open = shell.classList.toggle("nav-open");
+      toggle.setAttribute("aria-expanded", String(open));
+      return;
+    }
+    // <button data-dialog="id"> opens the <dialog id="id">; [data-close] closes its dialog.
+    const opener = event.target.closest("[data-dialog]");
+    if (opener) {
+      const dialog = document.getElementById(opener.dataset.dialog);
+      if (dialog && dialog.showModal) {
+        event.preventDefault();
+        dialog.showModal();
+      }
+      return;
+    }
+    const closer = event.target.closest("[data-close]");
+    if (closer) {
+      const dialog = closer.closest("dialog");
+      if (dialog) {
+        event.preventDefault();
+        dialog.close();
+      }
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    const switcher = event.target.closest("[data-account-switch]");
+    if (switcher) {
+      window.location.href = switcher.value;
+    }
+  });
+})();

@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.api.urls import app_urlpatterns as accounts_api
+from accounts.api.urls import platform_urlpatterns
+from nexloo import devmail
+
+api_v1 = [*accounts_api]
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(api_v1)),
+    path("platform/api/v1/", include(platform_urlpatterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("django-admin/", admin.site.urls),
+]
+
+if settings.DEV_MAILBOX:
+    urlpatterns += [
+        path("dev/mail/", devmail.mailbox, name="dev_mailbox"),
+        path("dev/mail/<str:message_id>/", devmail.mailbox_message, name="dev_mailbox_message"),
+    ]

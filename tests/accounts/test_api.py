@@ -1,0 +1,331 @@
+"""Application and Platform API of the accounts app (Chatwoot-compatible paths and payloads)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from rest_framework.test import APIClient
+
+from accounts import services
+from accounts.models import AccountUser, Role
+from tests.conftest import api_client_for
+from tests.factories import AccountUserFactory
+
+pytestmark = pytest.mark.django_db
+
+AGENT_KEYS = {
+    "id",
+    "account_id",
+    "availability_status",
+    "auto_offline",
+    "confirmed",
+    "email",
+    "available_name",
+    "name",
+    "role",
+    "thumbnail",
+    "custom_role_id",
+}
+
+
+def agents_url(account_id, user_id=None):
+    base = f"/api/v1/accounts/{account_id}/agents"
+    return f"{base}/{user_id}" if user_id else base
+
+
+class TestAuthentication:
+    def test_no_token_is_401(self, account):
+        assert APIClient().get("/api/v1/profile").status_code == 401
+
+    def test_bad_token_is_401(self, account):
+        client = APIClient()
+        client.credentials(HTTP_API_ACCESS_TOKEN="not-a-token")
+        assert client.get("/api/v1/profile").status_code == 401
+
+    def test_platform_token_is_refused_on_the_application_api(self, account):
+        new = services.platform_app_create(name="Provisioner")
+        client = APIClient()
+        client.credentials(HTTP_API_ACCESS_TOKEN=new.token)
+        assert client.get("/api/v1/profile").status_code == 401
+
+    def test_query_string_token_works_for_clients_that_cannot_set_headers(self, agent):
+        token = services.access_token_regenerate(user=agent.user)
+        assert APIClient().get(f"/api/v1/profile?api_access_token={token}").status_code == 200
+
+
+class TestProfile:
+    def test_profile_lists_accounts_and_never_the_token(self, agent_api, agent):
+        body = agent_api.get("/api/v1/profile").json()
+        assert body["id"] == agent.user_id
+        assert body["email"] == agent.user.email
+        assert body["confirmed"] is True
+        assert [a["id"] for a in body["accounts"]] == [agent.account_id]
+        assert body["accounts"][0]["role"] == "agent"
+        assert "access_token" not in body
+
+
+class TestAccount:
+    def test_member_reads_the_account(self, agent_api, account):
+        body = agent_api.get(f"/api/v1/accounts/{account.pk}").json()
+        assert body["id"] == account.pk and body["name"] == account.name
+        assert body["locale"] == "pt-br" and body["timezone"] == "America/Sao_Paulo"
+
+    def test_admin_updates_the_account(self, admin_api, account):
+        response = admin_api.patch(
+            f"/api/v1/accounts/{account.pk}", {"name": "Novo Nome", "locale": "en"}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        account.refresh_from_db()
+        assert (account.name, account.locale) == ("Novo Nome", "en")
+
+    def test_agent_cannot_update_the_account(self, agent_api, account):
+        response = agent_api.patch(f"/api/v1/accounts/{account.pk}", {"name": "X"}, format="json")
+        assert response.status_code == 403
+        account.refresh_from_db()
+        assert account.name != "X"
+
+    def test_bad_timezone_is_422(self, admin_api, account):
+        response = admin_api.patch(
+            f"/api/v1/accounts/{account.pk}", {"timezone": "Nowhere/Land"}, format="json"
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "timezone"
+
+    def test_another_account_is_404(self, outsider_api, account):
+        assert outsider_api.get(f"/api/v1/accounts/{account.pk}").status_code == 404
+        assert (
+            outsider_api.patch(f"/api/v1/accounts/{account.pk}", {}, format="json").status_code
+            == 404
+        )
+
+    def test_missing_account_is_404_too(self, admin_api):
+        assert admin_api.get("/api/v1/accounts/999999").status_code == 404
+
+
+class TestAgents:
+    def test_list_shape_and_verification(self, admin_api, account, admin, agent):
+        AccountUserFactory(account=account, user__verified=False, user__email="novo@exemplo.com.br")
+        body = admin_api.get(agents_url(account.pk)).json()
+        assert {tuple(sorted(a)) for a in body} == {tuple(sorted(AGENT_KEYS))}
+        confirmed = {a["email"]: a["confirmed"] for a in body}
+        assert confirmed == {
+            admin.user.email: True,
+            agent.user.email: True,
+            "novo@exemplo.com.br": False,
+        }
+
+    def test_list_query_count_does_not_grow(self, admin_api, account, django_assert_num_queries):
+        AccountUserFactory.create_batch(2, account=account)
+        with django_assert_num_queries(3) as few:
+            admin_api.get(agents_url(account.pk))
+        AccountUserFactory.create_batch(10, account=account)
+        with django_assert_num_queries(len(few.captured_queries)):
+            assert len(admin_api.get(agents_url(account.pk)).json()) == 13
+
+    def test_agents_may_list_agents(self, agent_api, account):
+        assert agent_api.get(agents_url(account.pk)).status_code == 200
+
+    def test_create(self, admin_api, account, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_api.post(
+                agents_url(account.pk),
+                {"name": "Carla", "email": "carla@exemplo.com.br", "role": "agent"},
+                format="json",
+            )
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert body["email"] == "carla@exemplo.com.br" and body["confirmed"] is False
+        assert body["role"] == "agent" and body["account_id"] == account.pk
+        assert len(mail.outbox) == 1
+
+    @pytest.mark.parametrize(
+        ("payload", "field"),
+        [
+            ({"name": "C", "email": "nope", "role": "agent"}, "email"),
+            ({"name": "C", "email": "c@exemplo.com.br", "role": "owner"}, "role"),
+            ({"email": "c@exemplo.com.br", "role": "agent"}, "name"),
+        ],
+    )
+    def test_bad_input_is_422_and_changes_nothing(self, admin_api, account, payload, field):
+        response = admin_api.post(agents_url(account.pk), payload, format="json")
+        assert response.status_code == 422
+        assert field in {e["field"] for e in response.json()["errors"]}
+        assert AccountUser.objects.filter(account=account).count() == 1
+
+    def test_duplicate_email_is_422(self, admin_api, account, agent):
+        response = admin_api.post(
+            agents_url(account.pk),
+            {"name": "Dup", "email": agent.user.email.upper(), "role": "agent"},
+            format="json",
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "email"
+
+    def test_agent_gets_403_on_admin_actions(self, agent_api, account, admin):
+        payload = {"name": "C", "email": "c@exemplo.com.br", "role": "agent"}
+        assert agent_api.post(agents_url(account.pk), payload, format="json").status_code == 403
+        assert (
+            agent_api.patch(
+                agents_url(account.pk, admin.user_id), {"role": "agent"}, format="json"
+            ).status_code
+            == 403
+        )
+        assert agent_api.delete(agents_url(account.pk, admin.user_id)).status_code == 403
+        admin.refresh_from_db()
+        assert admin.role == Role.ADMINISTRATOR
+
+    def test_update(self, admin_api, account, agent):
+        response = admin_api.patch(
+            agents_url(account.pk, agent.user_id),
+            {"role": "administrator", "availability_status": "busy", "auto_offline": False},
+            format="json",
+        )
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert (body["role"], body["availability_status"], body["auto_offline"]) == (
+            "administrator",
+            "busy",
+            False,
+        )
+
+    def test_delete(self, admin_api, account, agent):
+        assert admin_api.delete(agents_url(account.pk, agent.user_id)).status_code == 200
+        assert not AccountUser.objects.filter(pk=agent.pk).exists()
+
+    def test_removing_the_last_admin_is_refused(self, admin_api, account, admin):
+        response = admin_api.delete(agents_url(account.pk, admin.user_id))
+        assert response.status_code == 409
+        assert "administrador" in response.json()["message"]
+
+    def test_another_accounts_agent_is_404(self, admin_api, account, outsider):
+        assert (
+            admin_api.patch(
+                agents_url(account.pk, outsider.user_id), {"role": "agent"}, format="json"
+            ).status_code
+            == 404
+        )
+        assert admin_api.delete(agents_url(account.pk, outsider.user_id)).status_code == 404
+        outsider.refresh_from_db()
+        assert outsider.role == Role.ADMINISTRATOR
+
+    def test_another_account_is_404_for_every_method(self, outsider_api, account, agent):
+        assert outsider_api.get(agents_url(account.pk)).status_code == 404
+        assert (
+            outsider_api.post(
+                agents_url(account.pk),
+                {"name": "x", "email": "x@y.com", "role": "agent"},
+                format="json",
+            ).status_code
+            == 404
+        )
+        assert (
+            outsider_api.patch(
+                agents_url(account.pk, agent.user_id), {"role": "administrator"}, format="json"
+            ).status_code
+            == 404
+        )
+        assert outsider_api.delete(agents_url(account.pk, agent.user_id)).status_code == 404
+
+
+class TestPlatformAPI:
+    @pytest.fixture
+    def platform(self):
+        new = services.platform_app_create(name="Provisioner")
+        client = APIClient()
+        client.credentials(HTTP_API_ACCESS_TOKEN=new.token)
+        return client
+
+    def test_provisioning_an_account_with_its_admin(self, platform):
+        account = platform.post("/platform/api/v1/accounts", {"name": "Nova"}, format="json").json()
+        user = platform.post(
+            "/platform/api/v1/users",
+            {"name": "Dona", "email": "dona@nova.com.br", "password": "Senha-da-dona-7"},
+            format="json",
+        ).json()
+        assert user["access_token"]
+        response = platform.post(
+            f"/platform/api/v1/accounts/{account['id']}/account_users",
+            {"user_id": user["id"], "role": "administrator"},
+            format="json",
+        )
+        assert response.json() == {
+            "account_id": account["id"],
+            "user_id": user["id"],
+            "role": "administrator",
+        }
+        listed = platform.get(f"/platform/api/v1/accounts/{account['id']}/account_users").json()
+        assert listed == [
+            {"account_id": account["id"], "user_id": user["id"], "role": "administrator"}
+        ]
+        # The new administrator can use the application API with the token handed out once.
+        client = APIClient()
+        client.credentials(HTTP_API_ACCESS_TOKEN=user["access_token"])
+        assert client.get(f"/api/v1/accounts/{account['id']}/agents").status_code == 200
+
+    def test_removing_an_account_user(self, platform):
+        account = platform.post("/platform/api/v1/accounts", {"name": "Nova"}, format="json").json()
+        users = [
+            platform.post(
+                "/platform/api/v1/users", {"name": n, "email": f"{n}@nova.com.br"}, format="json"
+            ).json()
+            for n in ("um", "dois")
+        ]
+        for u in users:
+            platform.post(
+                f"/platform/api/v1/accounts/{account['id']}/account_users",
+                {"user_id": u["id"], "role": "administrator"},
+                format="json",
+            )
+        url = f"/platform/api/v1/accounts/{account['id']}/account_users"
+        assert platform.delete(url, {"user_id": users[0]["id"]}, format="json").status_code == 200
+        assert [r["user_id"] for r in platform.get(url).json()] == [users[1]["id"]]
+        assert platform.delete(url, {"user_id": users[1]["id"]}, format="json").status_code == 409
+
+    def test_platform_app_sees_only_what_it_created(self, platform, account, admin):
+        assert (
+            platform.get(f"/platform/api/v1/accounts/{account.pk}/account_users").status_code == 404
+        )
+        mine = platform.post("/platform/api/v1/accounts", {"name": "Nova"}, format="json").json()
+        response = platform.post(
+            f"/platform/api/v1/accounts/{mine['id']}/account_users",
+            {"user_id": admin.user_id, "role": "agent"},
+            format="json",
+        )
+        assert response.status_code == 404
+
+    def test_user_token_is_refused_on_the_platform_api(self, admin):
+        client = api_client_for(admin)
+        assert (
+            client.post("/platform/api/v1/accounts", {"name": "x"}, format="json").status_code
+            == 401
+        )
+
+    def test_duplicate_user_email_is_422(self, platform, admin):
+        response = platform.post(
+            "/platform/api/v1/users", {"name": "X", "email": admin.user.email}, format="json"
+        )
+        assert response.status_code == 422
+
+
+def test_underscore_header_is_handed_to_django_under_its_dashed_name():
+    """Django drops `api_access_token` (underscore) headers; our ASGI wrapper hands it over."""
+    import asyncio
+
+    from nexloo.asgi import underscore_token_header
+
+    seen = {}
+
+    async def inner(scope, receive, send):
+        seen["headers"] = scope["headers"]
+
+    scope = {
+        "type": "http",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"api-access-token", b"spoofed"),
+            (b"api_access_token", b"real"),
+        ],
+    }
+    asyncio.run(underscore_token_header(inner)(scope, None, None))
+    dashed = [v for k, v in seen["headers"] if k == b"api-access-token"]
+    assert dashed == [b"real"]

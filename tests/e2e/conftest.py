@@ -1,0 +1,107 @@
+"""Browser tests: Playwright driving Debian's Chromium against a live uvicorn (ASGI, with
+websockets) serving the test database. `make test` installs Chromium when it is missing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(
+    os.environ.get("E2E_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup):
+    port = _free_port()
+    config = uvicorn.Config(
+        "nexloo.asgi:application", host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live ASGI server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _allow_orm_beside_playwright():
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
+    # between browser steps (and the database flush after them) are still synchronous code.
+    # Module scope: set before the test database fixtures, removed after them.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _site_url_is_the_live_server(settings, request):
+    if "live_server_url" in request.fixturenames:
+        settings.SITE_URL = request.getfixturevalue("live_server_url")
+
+
+@pytest.fixture
+def new_page(browser, request):
+    """Opens pages in fresh browser contexts (separate cookies), pt-BR, and screenshots them at
+    the end of the test into test-artifacts/ so a person can look at them."""
+    contexts = []
+
+    def _open(name: str = "page"):
+        context = browser.new_context(locale="pt-BR", viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        contexts.append((name, context, page))
+        return page
+
+    yield _open
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name, context, page in contexts:
+        with contextlib.suppress(Exception):  # a screenshot is a courtesy, never a failure
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"), full_page=True)
+        context.close()
+
+
+def sign_in(page, base_url: str, email: str, password: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Senha").fill(password)
+    page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url(lambda url: "/accounts/login" not in url)

@@ -1,0 +1,48 @@
+"""The pt-BR catalogues are complete, and the labels of Cenário 4 exist word for word."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polib
+import pytest
+from django.conf import settings
+from django.utils import translation
+
+from nexloo.core.management.commands.compiletranslations import catalogues
+
+# Labels the help-center article (SCENARIO.md) names, as the English msgid we use for each.
+SCENARIO_LABELS = {
+    "Settings": "Configurações",
+    "Agents": "Agentes",
+    "Add Agent": "Adicionar Agente",
+    "Add agent": "Adicionar agente",
+    "Verification pending": "Verificação pendente",
+    "Administrator": "Administrador",
+    "Agent": "Agente",
+    "Create your password and verify your account": "Crie sua senha e verifique sua conta",
+}
+
+
+def pt_br_catalogues() -> list[Path]:
+    return [p for p in catalogues() if "pt_BR" in p.parts]
+
+
+def test_every_app_with_strings_has_a_pt_br_catalogue():
+    names = {p.relative_to(settings.BASE_DIR).parts[0] for p in pt_br_catalogues()}
+    assert {"locale", "accounts"} <= names
+
+
+@pytest.mark.parametrize(
+    "path", pt_br_catalogues(), ids=lambda p: str(p.relative_to(settings.BASE_DIR))
+)
+def test_catalogue_is_complete(path):
+    po = polib.pofile(str(path))
+    assert po.untranslated_entries() == []
+    assert po.fuzzy_entries() == []
+
+
+@pytest.mark.parametrize(("msgid", "label"), sorted(SCENARIO_LABELS.items()))
+def test_scenario_labels_word_for_word(msgid, label):
+    with translation.override("pt-br"):
+        assert translation.gettext(msgid) == label
