@@ -133,6 +133,9 @@ class AccountUser(TenantModel):
     )
     created_at = models.DateTimeField(default=now)
     active_at = models.DateTimeField(null=True, blank=True)
+    # Heartbeat of the person's open browsers. With `auto_offline`, someone whose browsers have
+    # all been closed for PRESENCE_TIMEOUT counts as offline, whatever `availability` says.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("agent")

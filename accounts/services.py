@@ -88,8 +88,7 @@ def account_create(
 @transaction.atomic
 def account_update(*, account: Account, actor: AccountUser | None, **changes) -> Account:
     """Changes the account's settings. Only administrators (or the platform) may."""
-    if actor is not None:
-        _require_admin(actor, account)
+    require_admin(actor, account)
     allowed = {"name", "locale", "timezone", "domain", "support_email", "custom_attributes"}
     unknown = set(changes) - allowed
     if unknown:
@@ -233,7 +232,11 @@ def _mark_verified(user: User) -> None:
 # --- Memberships -----------------------------------------------------------------------------
 
 
-def _require_admin(actor: AccountUser, account: Account) -> None:
+def require_admin(actor: AccountUser | None, account: Account) -> None:
+    """The check every administrators-only service makes. `actor=None` is the system itself
+    (commands, the platform API, tasks)."""
+    if actor is None:
+        return
     if actor.account_id != account.pk:
         raise NotFound("account not found")
     if actor.role != Role.ADMINISTRATOR:
@@ -340,8 +343,7 @@ def agent_add(
     account. An existing user is linked to this account (their password stays theirs) and is
     told so; if they never finished their own verification they get a fresh link too.
     """
-    if actor is not None:
-        _require_admin(actor, account)
+    require_admin(actor, account)
     email = _normalize_email(email)
     _validate_role(role)
     name = (name or "").strip()
@@ -494,8 +496,7 @@ def invitation_send(
     """
     from accounts import tasks  # tasks import services; imported here to keep that one-way
 
-    if actor is not None:
-        _require_admin(actor, account)
+    require_admin(actor, account)
     if membership.account_id != account.pk:
         raise NotFound("agent not found")
     user = membership.user

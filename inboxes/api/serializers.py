@@ -1,0 +1,218 @@
+"""Inbox payloads, shaped like Chatwoot's `inbox` (with `working_hours`), plus Nexloo's extras:
+several intervals per day (`intervals`), dated exceptions (`working_hours_exceptions`), the
+assignment policy and capacity."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from inboxes.business_hours import Interval, format_hhmm, parse_hhmm
+from inboxes.models import AssignmentPolicy, ChannelType, Inbox
+from inboxes.services import CLOSED, OPEN_ALL_DAY, DayHours, day_hours_from_rules
+
+CHATWOOT_CHANNEL = {
+    ChannelType.API: "Channel::Api",
+    ChannelType.WHATSAPP_CLOUD: "Channel::Whatsapp",
+}
+CHANNEL_INPUT = {"api": ChannelType.API, "whatsapp": ChannelType.WHATSAPP_CLOUD}
+
+
+def _rules_by_day(inbox: Inbox) -> tuple[dict[int, list], dict[date, list]]:
+    weekly: dict[int, list] = defaultdict(list)
+    dated: dict[date, list] = defaultdict(list)
+    for rule in inbox.schedule_rules.all():
+        if rule.date is not None:
+            dated[rule.date].append(rule)
+        else:
+            weekly[rule.day_of_week].append(rule)
+    return weekly, dated
+
+
+def _intervals_payload(day: DayHours) -> list[dict[str, str]]:
+    return [{"open": format_hhmm(i.start), "close": format_hhmm(i.end)} for i in day.intervals]
+
+
+def working_hours_payload(inbox: Inbox) -> list[dict]:
+    weekly, _dated = _rules_by_day(inbox)
+    out = []
+    for dow in range(7):
+        day = day_hours_from_rules(weekly.get(dow, []))
+        first = day.intervals[0] if day.intervals else None
+        close = min(first.end, 1439) if first else None  # Chatwoot says 23:59 for midnight
+        out.append(
+            {
+                "day_of_week": dow,
+                "closed_all_day": day.mode == CLOSED,
+                "open_all_day": day.mode == OPEN_ALL_DAY,
+                "open_hour": first.start // 60 if first else None,
+                "open_minutes": first.start % 60 if first else None,
+                "close_hour": close // 60 if first else None,
+                "close_minutes": close % 60 if first else None,
+                "intervals": _intervals_payload(day),
+            }
+        )
+    return out
+
+
+def exceptions_payload(inbox: Inbox) -> list[dict]:
+    _weekly, dated = _rules_by_day(inbox)
+    out = []
+    for when in sorted(dated):
+        day = day_hours_from_rules(dated[when])
+        out.append(
+            {
+                "date": when.isoformat(),
+                "closed_all_day": day.mode == CLOSED,
+                "open_all_day": day.mode == OPEN_ALL_DAY,
+                "intervals": _intervals_payload(day),
+                "note": dated[when][0].note,
+            }
+        )
+    return out
+
+
+class InboxSerializer(serializers.ModelSerializer):
+    account_id = serializers.IntegerField(read_only=True)
+    channel_type = serializers.SerializerMethodField()
+    channel = serializers.CharField(source="channel_type", read_only=True)
+    avatar_url = serializers.SerializerMethodField()
+    working_hours = serializers.SerializerMethodField()
+    working_hours_exceptions = serializers.SerializerMethodField()
+    auto_assignment_config = serializers.SerializerMethodField()
+    members_count = serializers.IntegerField(read_only=True, required=False)
+
+    class Meta:
+        model = Inbox
+        fields = [
+            "id",
+            "account_id",
+            "name",
+            "channel_type",
+            "channel",
+            "avatar_url",
+            "enable_auto_assignment",
+            "auto_assignment_config",
+            "assignment_policy",
+            "max_assignment_limit",
+            "fixed_contact_assignment",
+            "greeting_enabled",
+            "greeting_message",
+            "out_of_office_message",
+            "working_hours_enabled",
+            "timezone",
+            "working_hours",
+            "working_hours_exceptions",
+            "members_count",
+        ]
+
+    def get_channel_type(self, obj: Inbox) -> str:
+        return CHATWOOT_CHANNEL.get(obj.channel_type, obj.channel_type)
+
+    def get_avatar_url(self, obj: Inbox) -> str:
+        return obj.avatar.url if obj.avatar else ""
+
+    def get_working_hours(self, obj: Inbox) -> list[dict]:
+        return working_hours_payload(obj)
+
+    def get_working_hours_exceptions(self, obj: Inbox) -> list[dict]:
+        return exceptions_payload(obj)
+
+    def get_auto_assignment_config(self, obj: Inbox) -> dict:
+        return {"max_assignment_limit": obj.max_assignment_limit}
+
+
+class IntervalSerializer(serializers.Serializer):
+    open = serializers.CharField()
+    close = serializers.CharField()
+
+
+class WorkingDaySerializer(serializers.Serializer):
+    day_of_week = serializers.IntegerField(min_value=0, max_value=6)
+    closed_all_day = serializers.BooleanField(required=False, default=False)
+    open_all_day = serializers.BooleanField(required=False, default=False)
+    open_hour = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=23)
+    open_minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=59
+    )
+    close_hour = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=24
+    )
+    close_minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=59
+    )
+    intervals = IntervalSerializer(many=True, required=False)
+
+
+class ExceptionSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    closed_all_day = serializers.BooleanField(required=False, default=False)
+    open_all_day = serializers.BooleanField(required=False, default=False)
+    intervals = IntervalSerializer(many=True, required=False)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+
+
+def day_hours_from_payload(item: dict) -> DayHours:
+    """A `working_hours` (or exception) entry as DayHours; raises ValidationError."""
+    if item.get("closed_all_day"):
+        return DayHours(mode=CLOSED)
+    if item.get("open_all_day"):
+        return DayHours(mode=OPEN_ALL_DAY)
+    try:
+        if item.get("intervals"):
+            intervals = tuple(
+                Interval(parse_hhmm(i["open"]), parse_hhmm(i["close"])) for i in item["intervals"]
+            )
+        elif item.get("open_hour") is not None and item.get("close_hour") is not None:
+            start = item["open_hour"] * 60 + (item.get("open_minutes") or 0)
+            end = item["close_hour"] * 60 + (item.get("close_minutes") or 0)
+            end = 1440 if end == 1439 else end  # Chatwoot writes 23:59 for "until midnight"
+            intervals = (Interval(start, end),)
+        else:
+            return DayHours(mode=CLOSED)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from exc
+    return DayHours(mode="intervals", intervals=intervals)
+
+
+class InboxWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255, required=False)
+    channel = serializers.DictField(required=False, write_only=True)
+    avatar = serializers.FileField(required=False)
+    enable_auto_assignment = serializers.BooleanField(required=False)
+    assignment_policy = serializers.ChoiceField(choices=AssignmentPolicy.values, required=False)
+    max_assignment_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    auto_assignment_config = serializers.DictField(required=False)
+    fixed_contact_assignment = serializers.BooleanField(required=False)
+    greeting_enabled = serializers.BooleanField(required=False)
+    greeting_message = serializers.CharField(required=False, allow_blank=True)
+    out_of_office_message = serializers.CharField(required=False, allow_blank=True)
+    working_hours_enabled = serializers.BooleanField(required=False)
+    timezone = serializers.CharField(max_length=64, required=False)
+    working_hours = WorkingDaySerializer(many=True, required=False)
+    working_hours_exceptions = ExceptionSerializer(many=True, required=False)
+
+    def settings(self) -> dict:
+        """The plain settings (everything but channel, hours and exceptions)."""
+        data = dict(self.validated_data)
+        for key in ("channel", "working_hours", "working_hours_exceptions"):
+            data.pop(key, None)
+        config = data.pop("auto_assignment_config", None)
+        if config and "max_assignment_limit" in config and "max_assignment_limit" not in data:
+            data["max_assignment_limit"] = config["max_assignment_limit"]
+        return data
+
+    def channel_type(self) -> str:
+        channel = self.validated_data.get("channel") or {}
+        kind = channel.get("type", "api")
+        if kind not in CHANNEL_INPUT:
+            raise serializers.ValidationError({"channel": [f"Unsupported channel type: {kind}"]})
+        return CHANNEL_INPUT[kind]
+
+
+class InboxMembersSerializer(serializers.Serializer):
+    inbox_id = serializers.IntegerField()
+    user_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)

@@ -1,0 +1,121 @@
+"""The assignment engine: which person gets a conversation.
+
+Every automatic assignment goes through `choose_assignee` — a rule's "assign to team", a person
+forwarding to a team, an inbox's own auto-assignment, the waiting queue draining when someone
+comes online. The engine does not know conversations (they live in an app above this one): the
+conversations app registers a `WorkSource` that counts open conversations per agent.
+
+Concurrency: callers hold `lock_inbox(inbox_id)` — a row lock on the inbox — from the choice
+until their transaction commits the assignment. Capacity is per inbox, so serialising the
+choices of one inbox is exactly what keeps a limit from being exceeded when many webhooks or
+two people race; different inboxes never wait for each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import AccountUser, Availability
+from inboxes.models import AssignmentPolicy, Inbox, InboxMember
+from inboxes.services import inbox_member_mark_assigned
+from teams.models import Team
+
+# With `auto_offline`, a person whose browsers have sent no heartbeat for this long is offline.
+PRESENCE_TIMEOUT = timedelta(seconds=60)
+
+
+class WorkSource(Protocol):
+    def open_counts(self, *, inbox_id: int, account_user_ids: Sequence[int]) -> dict[int, int]:
+        """Open conversations per agent (account user id) in the inbox."""
+        ...
+
+
+_work_source: WorkSource | None = None
+
+
+def register_work_source(source: WorkSource) -> None:
+    global _work_source
+    _work_source = source
+
+
+def _open_counts(inbox_id: int, account_user_ids: Sequence[int]) -> dict[int, int]:
+    if _work_source is None or not account_user_ids:
+        return {}
+    return _work_source.open_counts(inbox_id=inbox_id, account_user_ids=account_user_ids)
+
+
+def lock_inbox(inbox_id: int) -> Inbox:
+    """Takes the inbox's assignment lock until the current transaction ends."""
+    return Inbox.objects.select_for_update().get(pk=inbox_id)
+
+
+def available_q(at: datetime, prefix: str = "") -> Q:
+    """People who can take work now: online, and (with auto_offline) seen recently."""
+    return Q(**{f"{prefix}availability": Availability.ONLINE}) & (
+        Q(**{f"{prefix}auto_offline": False})
+        | Q(**{f"{prefix}last_seen_at__gte": at - PRESENCE_TIMEOUT})
+    )
+
+
+def is_available(membership: AccountUser, at: datetime | None = None) -> bool:
+    at = at or timezone.now()
+    if membership.availability != Availability.ONLINE:
+        return False
+    if not membership.auto_offline:
+        return True
+    return membership.last_seen_at is not None and membership.last_seen_at >= at - PRESENCE_TIMEOUT
+
+
+def eligible_members(
+    *, inbox: Inbox, team: Team | None = None, at: datetime | None = None
+) -> list[InboxMember]:
+    """Members of the inbox (and of the team, when there is one) who can take work now, with
+    their load, before the capacity limit is applied."""
+    at = at or timezone.now()
+    qs = InboxMember.objects.filter(inbox=inbox).filter(available_q(at, "account_user__"))
+    if team is not None:
+        qs = qs.filter(account_user__team_memberships__team=team)
+    return list(qs.select_related("account_user").order_by("pk"))
+
+
+def choose_assignee(
+    *,
+    inbox: Inbox,
+    team: Team | None = None,
+    preferred_account_user_id: int | None = None,
+    at: datetime | None = None,
+) -> AccountUser | None:
+    """Picks who gets one conversation, and records the pick for round robin.
+
+    Call inside a transaction that holds `lock_inbox(inbox.pk)` and that writes the assignment
+    before it commits. Returns None when nobody is eligible: the conversation then waits.
+    """
+    at = at or timezone.now()
+    members = eligible_members(inbox=inbox, team=team, at=at)
+    if not members:
+        return None
+    counts: dict[int, int] | None = None
+    if inbox.max_assignment_limit or inbox.assignment_policy == AssignmentPolicy.LEAST_LOADED:
+        counts = _open_counts(inbox.pk, [m.account_user_id for m in members])
+    if inbox.max_assignment_limit:
+        members = [
+            m for m in members if counts.get(m.account_user_id, 0) < inbox.max_assignment_limit
+        ]
+        if not members:
+            return None
+    chosen = next((m for m in members if m.account_user_id == preferred_account_user_id), None)
+    if chosen is None:
+        if inbox.assignment_policy == AssignmentPolicy.LEAST_LOADED:
+            chosen = min(
+                members,
+                key=lambda m: (counts.get(m.account_user_id, 0), m.last_assigned_seq, m.pk),
+            )
+        else:
+            chosen = min(members, key=lambda m: (m.last_assigned_seq, m.pk))
+    inbox_member_mark_assigned(inbox_id=inbox.pk, account_user_id=chosen.account_user_id)
+    return chosen.account_user
