@@ -82,15 +82,17 @@ def account_user_removed(*, snapshot: dict[str, Any], actor: AccountUser | None)
     )
 
 
-def presence_changed(*, membership: AccountUser) -> None:
-    """Chatwoot's `presence.update`: the account's users see who is available."""
+def presence_changed(*, membership: AccountUser, status: str | None = None) -> None:
+    """Chatwoot's `presence.update`: the account's users see who is available. `status` is the
+    effective availability when it differs from the chosen one (auto_offline)."""
+    status = status or membership.availability
     events.emit(
         events.Event(
             name=PRESENCE_UPDATE,
             account_id=membership.account_id,
             data={
                 "account_id": membership.account_id,
-                "users": {str(membership.user_id): API_AVAILABILITY[membership.availability]},
+                "users": {str(membership.user_id): API_AVAILABILITY[status]},
             },
             performer=Performer(type="user", id=membership.user_id),
             everyone=True,

@@ -457,8 +457,9 @@ def availability_set(
     membership = AccountUser.objects.select_for_update().get(pk=membership.pk)
     changed = membership.availability != availability
     membership.availability = availability
-    membership.active_at = timezone.now()
-    membership.save(update_fields=["availability", "active_at"])
+    # Choosing an availability happens in an open browser: the person is here.
+    membership.active_at = membership.last_seen_at = timezone.now()
+    membership.save(update_fields=["availability", "active_at", "last_seen_at"])
     if changed:
         account_events.presence_changed(membership=membership)
     return membership

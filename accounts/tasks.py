@@ -55,3 +55,11 @@ def send_added_to_account(account_id: int, user_id: int) -> bool:
         return False
     emails.send_added_to_account(Account.objects.get(pk=account_id), membership.user)
     return True
+
+
+@shared_task(name="accounts.presence_sweep", expires=25)
+def presence_sweep() -> int:
+    """Periodic: tells the account who went offline by closing their last browser."""
+    from accounts.presence import presence_sweep as sweep
+
+    return sweep()

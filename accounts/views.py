@@ -43,9 +43,7 @@ class AccountHomeView(AccountMixin, View):
     """The landing page of an account."""
 
     def get(self, request, account_id: int):
-        if self.membership.is_administrator:
-            return redirect("settings_agents", account_id=self.account.pk)
-        return redirect("profile", account_id=self.account.pk)
+        return redirect("conversations:workspace", account_id=self.account.pk)
 
 
 # --- Configurações → Agentes -------------------------------------------------------------------

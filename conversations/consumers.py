@@ -7,12 +7,14 @@ query string). The server picks the groups: one per account the user belongs to 
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlparse
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from accounts.presence import presence_heartbeat
 from accounts.selectors import memberships_of, token_owner
 from nexloo.core.realtime import user_group
 
@@ -47,14 +49,21 @@ def _user_for_token(token: str):
 
 
 @database_sync_to_async
-def _account_ids(user, wanted: str | None) -> list[int]:
-    ids = [m.account_id for m in memberships_of(user=user)]
+def _memberships(user, wanted: str | None) -> list[tuple[int, int]]:
+    """(account id, membership id) of the accounts this socket follows."""
+    rows = [(m.account_id, m.pk) for m in memberships_of(user=user)]
     if wanted is None:
-        return ids
+        return rows
     try:
-        return [i for i in ids if i == int(wanted)]
+        return [r for r in rows if r[0] == int(wanted)]
     except ValueError:
         return []
+
+
+@database_sync_to_async
+def _heartbeat(membership_ids: list[int]) -> None:
+    for membership_id in membership_ids:
+        presence_heartbeat(membership_id=membership_id)
 
 
 class PushConsumer(AsyncJsonWebsocketConsumer):
@@ -76,23 +85,37 @@ class PushConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        account_ids = await _account_ids(user, (query.get("account_id") or [None])[0])
-        if not account_ids:
+        memberships = await _memberships(user, (query.get("account_id") or [None])[0])
+        if not memberships:
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.user_id = user.pk
-        self.account_ids = account_ids
-        self.joined = [user_group(account_id, user.pk) for account_id in account_ids]
+        self.membership_ids = [membership_id for _account, membership_id in memberships]
+        self.joined = [user_group(account_id, user.pk) for account_id, _m in memberships]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        await _heartbeat(self.membership_ids)
 
     async def disconnect(self, code: int) -> None:
         for group in self.joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        # Only JSON text frames mean something; anything else is ignored, not fatal (the base
+        # class raises, which drops the connection and logs an error for a stray frame).
+        if not text_data:
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            return
+        await self.receive_json(content, **kwargs)
+
     async def receive_json(self, content, **kwargs) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
+            # The browser's heartbeat keeps its person available (auto_offline).
+            await _heartbeat(self.membership_ids)
             await self.send_json({"type": "pong"})
 
     async def push_frame(self, message: dict) -> None:

@@ -9,19 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import timezone_choices
 from accounts.models import Account, AccountUser
 from inboxes.business_hours import Interval, format_hhmm, parse_hhmm
-from inboxes.models import AssignmentPolicy, ChannelType, Inbox
+from inboxes.models import WEEKDAYS, AssignmentPolicy, ChannelType, Inbox
 from inboxes.services import CLOSED, OPEN_ALL_DAY, DayHours
 
-# 0 = Sunday, as Chatwoot and the schedule rules count.
-WEEKDAYS = [
-    (0, _("Sunday")),
-    (1, _("Monday")),
-    (2, _("Tuesday")),
-    (3, _("Wednesday")),
-    (4, _("Thursday")),
-    (5, _("Friday")),
-    (6, _("Saturday")),
-]
 DAY_MODES = [
     ("intervals", _("Open between")),
     (OPEN_ALL_DAY, _("Open all day")),
@@ -62,11 +52,11 @@ class InboxSettingsForm(forms.Form):
         label=_("Send a greeting on a new conversation"), required=False
     )
     greeting_message = forms.CharField(
-        label=_("Greeting message"), widget=forms.Textarea, required=False
+        label=_("Greeting message"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
     out_of_office_message = forms.CharField(
         label=_("Out-of-office message"),
-        widget=forms.Textarea,
+        widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         help_text=_("Sent once per closed period to customers who write outside business hours."),
     )
@@ -79,7 +69,7 @@ class InboxSettingsForm(forms.Form):
 
 class MembersForm(forms.Form):
     members = forms.ModelMultipleChoiceField(
-        label=_("Agents"),
+        label=_("Collaborators"),
         queryset=AccountUser.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -133,13 +123,18 @@ class BusinessHoursForm(forms.Form):
             self.day_rows.append((dow, f"day_{dow}_mode", pairs))
 
     def rows(self):
-        """(label, mode bound field, [(start, end) bound fields]) for the template."""
+        """One dict per day for the template: `dow`, `mode` (bound field), `first` (the first
+        interval's (start, end) bound fields), `more` (the others) and `more_filled` (whether one
+        of the others has a value, so that the page shows them unfolded)."""
         for dow, mode_name, pairs in self.day_rows:
-            yield (
-                self[mode_name],
-                [(self[s], self[e]) for s, e in pairs],
-                dow,
-            )
+            bound = [(self[s], self[e]) for s, e in pairs]
+            yield {
+                "dow": dow,
+                "mode": self[mode_name],
+                "first": bound[0],
+                "more": bound[1:],
+                "more_filled": any(s.value() or e.value() for s, e in bound[1:]),
+            }
 
     def clean(self):
         cleaned = super().clean()

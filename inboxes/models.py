@@ -15,6 +15,17 @@ from django.utils.translation import gettext_lazy as _
 
 from nexloo.core.tenancy import TenantModel
 
+# Days of the week as Chatwoot and the schedule rules count them: 0 = Sunday … 6 = Saturday.
+WEEKDAYS = [
+    (0, _("Sunday")),
+    (1, _("Monday")),
+    (2, _("Tuesday")),
+    (3, _("Wednesday")),
+    (4, _("Thursday")),
+    (5, _("Friday")),
+    (6, _("Saturday")),
+]
+
 
 class ChannelType(models.TextChoices):
     API = "api", _("API")

@@ -16,7 +16,11 @@ def inboxes_visible_to(*, membership: AccountUser) -> QuerySet[Inbox]:
     """Administrators see every inbox of the account; agents the inboxes they work in."""
     qs = Inbox.objects.for_account(membership.account_id)
     if not membership.is_administrator:
-        qs = qs.filter(members__account_user=membership)
+        # A subquery, not a join: filtering through `members` would also narrow the
+        # `members_count` that inboxes_list annotates to the asking agent alone.
+        qs = qs.filter(
+            pk__in=InboxMember.objects.filter(account_user=membership).values("inbox_id")
+        )
     return qs
 
 

@@ -81,6 +81,19 @@ def inbox_create(
     settings.setdefault("timezone", account.timezone)
     fields = _clean({"name": name, **settings})
     inbox = Inbox.objects.create(account=account, channel_type=channel_type, **fields)
+    # Business hours start as Monday to Friday 09:00–17:00 (off until enabled), so that turning
+    # them on before editing them does not close the inbox all week.
+    ScheduleRule.objects.bulk_create(
+        ScheduleRule(
+            account=account,
+            inbox=inbox,
+            day_of_week=dow,
+            kind=ScheduleRule.Kind.INTERVAL,
+            start_minute=9 * 60,
+            end_minute=17 * 60,
+        )
+        for dow in range(1, 6)
+    )
     inbox_events.inbox_created(inbox=inbox, actor=actor)
     return inbox
 
@@ -151,13 +164,12 @@ def inbox_members_remove(
     require_admin(actor, account)
     _check_inbox(inbox, account)
     memberships = _memberships(account, user_ids)
-    deleted, _detail = InboxMember.objects.filter(
-        inbox=inbox, account_user__in=memberships
-    ).delete()
-    if deleted:
-        inbox_events.members_changed(
-            inbox=inbox, actor=actor, removed=[m.user_id for m in memberships]
-        )
+    current = set(InboxMember.objects.filter(inbox=inbox).values_list("account_user_id", flat=True))
+    leaving = [m for m in memberships if m.pk in current]
+    if not leaving:
+        return
+    InboxMember.objects.filter(inbox=inbox, account_user__in=leaving).delete()
+    inbox_events.members_changed(inbox=inbox, actor=actor, removed=[m.user_id for m in leaving])
 
 
 @transaction.atomic

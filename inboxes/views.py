@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -53,7 +54,7 @@ class InboxCreateView(AdminRequiredMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, _("Inbox created. Now choose the agents who work in it."))
+                messages.success(request, _("Inbox created. Now choose its collaborators."))
                 return redirect("inboxes:members", account_id=self.account.pk, inbox_id=inbox.pk)
         return render(request, self.template, {"form": form}, status=422)
 
@@ -75,7 +76,7 @@ class InboxTabMixin(AdminRequiredMixin):
         args = [self.account.pk, inbox.pk]
         tabs = [
             ("settings", _("Settings"), reverse("inboxes:settings", args=args)),
-            ("members", _("Agents"), reverse("inboxes:members", args=args)),
+            ("members", _("Collaborators"), reverse("inboxes:members", args=args)),
             ("hours", _("Business hours"), reverse("inboxes:hours", args=args)),
         ]
         for tab in inbox_tabs:
@@ -139,7 +140,7 @@ class InboxMembersView(InboxTabMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, _("The inbox's agents were saved."))
+                messages.success(request, _("Collaborators saved."))
                 return redirect("inboxes:members", account_id=account_id, inbox_id=inbox_id)
         return self.render_tab("inboxes/members.html", {"form": form}, status=422)
 
@@ -162,7 +163,10 @@ class InboxHoursView(InboxTabMixin, View):
             {
                 "form": form,
                 "exception_form": exception_form or ExceptionForm(),
-                "exceptions": exceptions_payload(inbox),
+                "exceptions": [
+                    {**e, "date_value": date.fromisoformat(e["date"])}
+                    for e in exceptions_payload(inbox)
+                ],
                 "open_now": selectors.inbox_is_open(inbox, now),
                 "next_opening": selectors.inbox_next_opening(inbox, now),
             },

@@ -9,8 +9,13 @@ django_asgi = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from conversations.routing import websocket_urlpatterns  # noqa: E402
+from nexloo.schedule import start_inprocess_ticker  # noqa: E402
+
+if not settings.REDIS_URL and settings.CELERY_TASK_ALWAYS_EAGER:
+    start_inprocess_ticker()  # no Celery beat without Redis
 
 TOKEN_HEADER = b"api_access_token"
 TOKEN_HEADER_DASHED = b"api-access-token"

@@ -153,6 +153,7 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "global_keyprefix": REDIS_KEY_PREFIX}
 CELERY_TIMEZONE = "UTC"
+# Periodic tasks live in nexloo/schedule.py (read by nexloo/celery.py).
 
 # --- Authentication ----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

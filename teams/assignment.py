@@ -14,19 +14,16 @@ two people race; different inboxes never wait for each other.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
-from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import AccountUser, Availability
+from accounts.models import AccountUser
+from accounts.presence import available_q
 from inboxes.models import AssignmentPolicy, Inbox, InboxMember
 from inboxes.services import inbox_member_mark_assigned
 from teams.models import Team
-
-# With `auto_offline`, a person whose browsers have sent no heartbeat for this long is offline.
-PRESENCE_TIMEOUT = timedelta(seconds=60)
 
 
 class WorkSource(Protocol):
@@ -50,25 +47,13 @@ def _open_counts(inbox_id: int, account_user_ids: Sequence[int]) -> dict[int, in
 
 
 def lock_inbox(inbox_id: int) -> Inbox:
-    """Takes the inbox's assignment lock until the current transaction ends."""
-    return Inbox.objects.select_for_update().get(pk=inbox_id)
+    """Takes the inbox's assignment lock until the current transaction ends.
 
-
-def available_q(at: datetime, prefix: str = "") -> Q:
-    """People who can take work now: online, and (with auto_offline) seen recently."""
-    return Q(**{f"{prefix}availability": Availability.ONLINE}) & (
-        Q(**{f"{prefix}auto_offline": False})
-        | Q(**{f"{prefix}last_seen_at__gte": at - PRESENCE_TIMEOUT})
-    )
-
-
-def is_available(membership: AccountUser, at: datetime | None = None) -> bool:
-    at = at or timezone.now()
-    if membership.availability != Availability.ONLINE:
-        return False
-    if not membership.auto_offline:
-        return True
-    return membership.last_seen_at is not None and membership.last_seen_at >= at - PRESENCE_TIMEOUT
+    FOR NO KEY UPDATE, not FOR UPDATE: inserting a row that references the inbox (a message, a
+    conversation) takes a key-share lock on it, which FOR UPDATE would block — a message arriving
+    while its conversation is being routed would then deadlock with the routing.
+    """
+    return Inbox.objects.select_for_update(no_key=True).get(pk=inbox_id)
 
 
 def eligible_members(

@@ -83,7 +83,16 @@ def team_create(
 
 
 @transaction.atomic
-def team_update(*, account: Account, actor: AccountUser | None, team: Team, **changes) -> Team:
+def team_update(
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    team: Team,
+    member_user_ids: Iterable[int] | None = None,
+    **changes,
+) -> Team:
+    """Changes the team's fields and, when `member_user_ids` is given, makes its members exactly
+    those (the edit page saves both at once: all or nothing)."""
     require_admin(actor, account)
     _check_team(team, account)
     fields = _clean(account, changes, team=team)
@@ -92,6 +101,8 @@ def team_update(*, account: Account, actor: AccountUser | None, team: Team, **ch
         setattr(team, field, value)
     _save(team)
     team_events.team_changed(team_events.TEAM_UPDATED, team=team, actor=actor)
+    if member_user_ids is not None:
+        team_members_set(account=account, actor=actor, team=team, user_ids=member_user_ids)
     return team
 
 

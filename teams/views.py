@@ -79,17 +79,17 @@ class TeamEditView(AdminRequiredMixin, View):
             data = dict(form.cleaned_data)
             members = data.pop("members")
             try:
-                services.team_update(account=self.account, actor=self.membership, team=team, **data)
-                services.team_members_set(
+                team = services.team_update(
                     account=self.account,
                     actor=self.membership,
                     team=team,
-                    user_ids=[m.user_id for m in members],
+                    member_user_ids=[m.user_id for m in members],
+                    **data,
                 )
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, _("Team %(name)s saved.") % {"name": data["name"]})
+                messages.success(request, _("Team %(name)s saved.") % {"name": team.name})
                 return redirect("teams:list", account_id=self.account.pk)
         return render(request, self.template, {"form": form, "team": team}, status=422)
 

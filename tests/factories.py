@@ -6,6 +6,10 @@ import factory
 from allauth.account.models import EmailAddress
 
 from accounts.models import Account, AccountUser, Availability, Role, User
+from conversations.models import Contact, ContactInbox, Conversation, Message
+from conversations.services.conversations import _next_display_id
+from inboxes.models import Inbox, InboxMember
+from teams.models import Team, TeamMember
 
 PASSWORD = "Senha-de-teste-42"
 
@@ -49,8 +53,98 @@ class AccountUserFactory(factory.django.DjangoModelFactory):
     account = factory.SubFactory(AccountFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.AGENT
+    # Available unless a test says otherwise (no heartbeat needed).
     availability = Availability.ONLINE
+    auto_offline = False
 
 
 class AdminFactory(AccountUserFactory):
     role = Role.ADMINISTRATOR
+
+
+# --- Inboxes, teams, conversations -------------------------------------------------------------
+
+
+class InboxFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Inbox
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Caixa {n}")
+    timezone = "America/Sao_Paulo"
+
+
+class InboxMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InboxMember
+
+    inbox = factory.SubFactory(InboxFactory)
+    account = factory.SelfAttribute("inbox.account")
+    account_user = factory.SubFactory(
+        AccountUserFactory, account=factory.SelfAttribute("..account")
+    )
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Time {n}")
+    allow_auto_assign = True
+
+
+class TeamMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TeamMember
+
+    team = factory.SubFactory(TeamFactory)
+    account = factory.SelfAttribute("team.account")
+    account_user = factory.SubFactory(
+        AccountUserFactory, account=factory.SelfAttribute("..account")
+    )
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Cliente {n}")
+    phone_number = factory.Sequence(lambda n: f"+55119{n:08d}")
+
+
+class ContactInboxFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactInbox
+
+    inbox = factory.SubFactory(InboxFactory)
+    account = factory.SelfAttribute("inbox.account")
+    contact = factory.SubFactory(ContactFactory, account=factory.SelfAttribute("..account"))
+    source_id = factory.LazyAttribute(lambda o: o.contact.phone_number.lstrip("+"))
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    """A conversation written directly (no events, no intake): for reads and setups."""
+
+    class Meta:
+        model = Conversation
+
+    contact_inbox = factory.SubFactory(ContactInboxFactory)
+    account = factory.SelfAttribute("contact_inbox.account")
+    inbox = factory.SelfAttribute("contact_inbox.inbox")
+    contact = factory.SelfAttribute("contact_inbox.contact")
+    # The account's own sequence, so factories and services never hand out the same number.
+    display_id = factory.LazyAttribute(lambda o: _next_display_id(o.account.pk))
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    conversation = factory.SubFactory(ConversationFactory)
+    account = factory.SelfAttribute("conversation.account")
+    inbox = factory.SelfAttribute("conversation.inbox")
+    message_type = "incoming"
+    sender_type = "contact"
+    content = factory.Sequence(lambda n: f"Mensagem {n}")

@@ -21,6 +21,27 @@ SCENARIO_LABELS = {
     "Administrator": "Administrador",
     "Agent": "Agente",
     "Create your password and verify your account": "Crie sua senha e verifique sua conta",
+    # Caixas de Entrada (inboxes)
+    "Inboxes": "Caixas de Entrada",
+    "Inbox": "Caixa de Entrada",
+    "Add Inbox": "Adicionar Caixa de Entrada",
+    "Collaborators": "Colaboradores",
+    "Business hours": "Horário de atendimento",
+    "Sunday": "Domingo",
+    "Monday": "Segunda-feira",
+    "Tuesday": "Terça-feira",
+    "Wednesday": "Quarta-feira",
+    "Thursday": "Quinta-feira",
+    "Friday": "Sexta-feira",
+    "Saturday": "Sábado",
+    # Times / Departamentos (teams)
+    "Teams": "Times",
+    "Teams / Departments": "Times / Departamentos",
+    "Create new team": "Criar novo time",
+    "Department": "Departamento",
+    "Description": "Descrição",
+    "Routing message": "Mensagem de direcionamento",
+    "Allow automatic assignment": "Permitir atribuição automática",
 }
 
 
@@ -30,7 +51,7 @@ def pt_br_catalogues() -> list[Path]:
 
 def test_every_app_with_strings_has_a_pt_br_catalogue():
     names = {p.relative_to(settings.BASE_DIR).parts[0] for p in pt_br_catalogues()}
-    assert {"locale", "accounts"} <= names
+    assert {"locale", "accounts", "inboxes", "teams"} <= names
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from datetime import date
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from inboxes.business_hours import Interval, format_hhmm, parse_hhmm
-from inboxes.models import AssignmentPolicy, ChannelType, Inbox
+from inboxes.business_hours import ALL_DAY, Interval, format_hhmm, parse_hhmm
+from inboxes.models import WEEKDAYS, AssignmentPolicy, ChannelType, Inbox
 from inboxes.services import CLOSED, OPEN_ALL_DAY, DayHours, day_hours_from_rules
 
 CHATWOOT_CHANNEL = {
@@ -41,7 +41,9 @@ def working_hours_payload(inbox: Inbox) -> list[dict]:
     out = []
     for dow in range(7):
         day = day_hours_from_rules(weekly.get(dow, []))
-        first = day.intervals[0] if day.intervals else None
+        # Chatwoot's fields hold one interval: the first one (all of them are in `intervals`);
+        # an open-all-day day reads 00:00–23:59 there, as Chatwoot stores it.
+        first = ALL_DAY if day.mode == OPEN_ALL_DAY else (day.intervals or (None,))[0]
         close = min(first.end, 1439) if first else None  # Chatwoot says 23:59 for midnight
         out.append(
             {
@@ -130,7 +132,42 @@ class IntervalSerializer(serializers.Serializer):
     close = serializers.CharField()
 
 
-class WorkingDaySerializer(serializers.Serializer):
+def day_hours_from_payload(item: dict) -> DayHours:
+    """A `working_hours` (or exception) entry as DayHours; raises Django's ValidationError."""
+    if item.get("closed_all_day"):
+        return DayHours(mode=CLOSED)
+    if item.get("open_all_day"):
+        return DayHours(mode=OPEN_ALL_DAY)
+    if item.get("intervals"):
+        intervals = tuple(
+            Interval(parse_hhmm(i["open"]), parse_hhmm(i["close"])) for i in item["intervals"]
+        )
+    elif item.get("open_hour") is not None and item.get("close_hour") is not None:
+        start = item["open_hour"] * 60 + (item.get("open_minutes") or 0)
+        end = item["close_hour"] * 60 + (item.get("close_minutes") or 0)
+        end = 1440 if end == 1439 else end  # Chatwoot writes 23:59 for "until midnight"
+        intervals = (Interval(start, end),)
+    else:
+        return DayHours(mode=CLOSED)
+    return DayHours(mode="intervals", intervals=intervals)
+
+
+class _DayPayload(serializers.Serializer):
+    """Turns an entry into `hours` (DayHours); a bad time names the day it belongs to."""
+
+    def day_label(self, attrs: dict) -> str:
+        raise NotImplementedError
+
+    def validate(self, attrs: dict) -> dict:
+        try:
+            attrs["hours"] = day_hours_from_payload(attrs)
+        except DjangoValidationError as exc:
+            label = self.day_label(attrs)
+            raise serializers.ValidationError([f"{label}: {m}" for m in exc.messages]) from exc
+        return attrs
+
+
+class WorkingDaySerializer(_DayPayload):
     day_of_week = serializers.IntegerField(min_value=0, max_value=6)
     closed_all_day = serializers.BooleanField(required=False, default=False)
     open_all_day = serializers.BooleanField(required=False, default=False)
@@ -146,36 +183,39 @@ class WorkingDaySerializer(serializers.Serializer):
     )
     intervals = IntervalSerializer(many=True, required=False)
 
+    def day_label(self, attrs: dict) -> str:
+        return str(dict(WEEKDAYS)[attrs["day_of_week"]])
 
-class ExceptionSerializer(serializers.Serializer):
+
+class ExceptionSerializer(_DayPayload):
     date = serializers.DateField()
     closed_all_day = serializers.BooleanField(required=False, default=False)
     open_all_day = serializers.BooleanField(required=False, default=False)
     intervals = IntervalSerializer(many=True, required=False)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
 
+    def day_label(self, attrs: dict) -> str:
+        return attrs["date"].isoformat()
 
-def day_hours_from_payload(item: dict) -> DayHours:
-    """A `working_hours` (or exception) entry as DayHours; raises ValidationError."""
-    if item.get("closed_all_day"):
-        return DayHours(mode=CLOSED)
-    if item.get("open_all_day"):
-        return DayHours(mode=OPEN_ALL_DAY)
-    try:
-        if item.get("intervals"):
-            intervals = tuple(
-                Interval(parse_hhmm(i["open"]), parse_hhmm(i["close"])) for i in item["intervals"]
+
+def schedule_errors(exc: DjangoValidationError) -> DjangoValidationError:
+    """The schedule service keys its errors by day (`day_2`) or date (`exception_2026-12-24`);
+    the API reports them on its own fields, naming the day in the message."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    weekdays = dict(WEEKDAYS)
+    out: dict[str, list[str]] = {}
+    for key, errors in exc.error_dict.items():
+        field, label = key, ""
+        if key.startswith("day_") and key[4:].isdigit():
+            field, label = "working_hours", str(weekdays.get(int(key[4:]), key))
+        elif key.startswith("exception_"):
+            field, label = "working_hours_exceptions", key.removeprefix("exception_")
+        for error in errors:
+            out.setdefault(field, []).extend(
+                f"{label}: {m}" if label else m for m in error.messages
             )
-        elif item.get("open_hour") is not None and item.get("close_hour") is not None:
-            start = item["open_hour"] * 60 + (item.get("open_minutes") or 0)
-            end = item["close_hour"] * 60 + (item.get("close_minutes") or 0)
-            end = 1440 if end == 1439 else end  # Chatwoot writes 23:59 for "until midnight"
-            intervals = (Interval(start, end),)
-        else:
-            return DayHours(mode=CLOSED)
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(exc.messages) from exc
-    return DayHours(mode="intervals", intervals=intervals)
+    return DjangoValidationError(out)
 
 
 class InboxWriteSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -14,7 +15,7 @@ from inboxes.api.serializers import (
     InboxMembersSerializer,
     InboxSerializer,
     InboxWriteSerializer,
-    day_hours_from_payload,
+    schedule_errors,
 )
 
 InboxListResponse = inline_serializer("InboxList", {"payload": InboxSerializer(many=True)})
@@ -28,17 +29,20 @@ def _apply_hours(view, inbox, payload: InboxWriteSerializer) -> None:
     exceptions = None
     if "working_hours_exceptions" in data:
         exceptions = {
-            item["date"]: (day_hours_from_payload(item), item.get("note", ""))
+            item["date"]: (item["hours"], item.get("note", ""))
             for item in data["working_hours_exceptions"]
         }
-    services.inbox_schedule_set(
-        account=view.account,
-        actor=view.membership,
-        inbox=inbox,
-        weekly={i["day_of_week"]: day_hours_from_payload(i) for i in data.get("working_hours", [])},
-        exceptions=exceptions,
-        partial=True,
-    )
+    try:
+        services.inbox_schedule_set(
+            account=view.account,
+            actor=view.membership,
+            inbox=inbox,
+            weekly={i["day_of_week"]: i["hours"] for i in data.get("working_hours", [])},
+            exceptions=exceptions,
+            partial=True,
+        )
+    except ValidationError as exc:
+        raise schedule_errors(exc) from exc
 
 
 class InboxListView(AccountAPIView):

@@ -1,0 +1,341 @@
+"""Payloads of the conversations API, shaped like Chatwoot's (`conversation`, `message`,
+`contact`, `canned_response`). A conversation's `id` is its per-account display id."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.utils import html
+
+from accounts.events import API_AVAILABILITY
+from conversations.events import MESSAGE_TYPE_CODES
+from conversations.models import CannedResponse, Contact, Conversation, Message, Priority, Status
+
+SENDER_TYPES = {
+    "contact": "contact",
+    "user": "user",
+    "automation_rule": "agent_bot",
+    "system": "agent_bot",
+}
+
+
+def ts(value) -> int | None:
+    return int(value.timestamp()) if value else None
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    thumbnail = serializers.SerializerMethodField()
+    blocked = serializers.SerializerMethodField()
+    last_activity_at = serializers.SerializerMethodField()
+    created_at = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone_number",
+            "identifier",
+            "thumbnail",
+            "blocked",
+            "additional_attributes",
+            "custom_attributes",
+            "last_activity_at",
+            "created_at",
+        ]
+
+    def get_thumbnail(self, obj) -> str:
+        return ""
+
+    def get_blocked(self, obj) -> bool:
+        return False
+
+    def get_last_activity_at(self, obj) -> int | None:
+        return ts(obj.last_activity_at)
+
+    def get_created_at(self, obj) -> int | None:
+        return ts(obj.created_at)
+
+
+class ContactWriteSerializer(serializers.Serializer):
+    inbox_id = serializers.IntegerField(required=False)
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    identifier = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    custom_attributes = serializers.DictField(required=False)
+    additional_attributes = serializers.DictField(required=False)
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    file_type = serializers.CharField()
+    data_url = serializers.SerializerMethodField()
+    file_size = serializers.IntegerField()
+    file_name = serializers.CharField()
+
+    def get_data_url(self, obj) -> str:
+        return obj.file.url if obj.file else obj.external_url
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    """Chatwoot's `message` (`message_type` as its integer code, like Chatwoot's REST API)."""
+
+    conversation_id = serializers.SerializerMethodField()
+    message_type = serializers.SerializerMethodField()
+    created_at = serializers.SerializerMethodField()
+    updated_at = serializers.SerializerMethodField()
+    sender_type = serializers.SerializerMethodField()
+    sender_id = serializers.SerializerMethodField()
+    sender = serializers.SerializerMethodField()
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "content",
+            "account_id",
+            "inbox_id",
+            "conversation_id",
+            "message_type",
+            "content_type",
+            "content_attributes",
+            "private",
+            "status",
+            "source_id",
+            "external_error",
+            "created_at",
+            "updated_at",
+            "sender_type",
+            "sender_id",
+            "sender",
+            "attachments",
+        ]
+
+    def get_conversation_id(self, obj) -> int:
+        display_id = self.context.get("display_id")
+        return display_id if display_id is not None else obj.conversation.display_id
+
+    def get_message_type(self, obj) -> int:
+        return MESSAGE_TYPE_CODES[obj.message_type]
+
+    def get_created_at(self, obj) -> int | None:
+        return ts(obj.created_at)
+
+    def get_updated_at(self, obj) -> int | None:
+        return ts(obj.updated_at)
+
+    def get_sender_type(self, obj) -> str:
+        return SENDER_TYPES.get(obj.sender_type, obj.sender_type)
+
+    def get_sender_id(self, obj) -> int | None:
+        return obj.sender_contact_id or obj.sender_user_id or obj.sender_rule_id
+
+    def get_sender(self, obj) -> dict | None:
+        if obj.sender_type == "user" and obj.sender_user_id:
+            return {"id": obj.sender_user_id, "name": obj.sender_name, "type": "user"}
+        if obj.sender_type == "contact" and obj.sender_contact_id:
+            return {"id": obj.sender_contact_id, "name": obj.sender_name, "type": "contact"}
+        return {"id": obj.sender_rule_id, "name": obj.sender_name, "type": obj.sender_type}
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    """Chatwoot's `conversation` with `meta` (sender, assignee, team) and the list extras
+    (`unread_count`, `last_non_activity_message`)."""
+
+    id = serializers.IntegerField(source="display_id")
+    uuid = serializers.SerializerMethodField()
+    priority = serializers.SerializerMethodField()
+    meta = serializers.SerializerMethodField()
+    labels = serializers.SerializerMethodField()
+    timestamp = serializers.SerializerMethodField()
+    created_at = serializers.SerializerMethodField()
+    updated_at = serializers.SerializerMethodField()
+    last_activity_at = serializers.SerializerMethodField()
+    waiting_since = serializers.SerializerMethodField()
+    agent_last_seen_at = serializers.SerializerMethodField()
+    first_reply_created_at = serializers.SerializerMethodField()
+    snoozed_until = serializers.SerializerMethodField()
+    unread_count = serializers.SerializerMethodField()
+    last_non_activity_message = serializers.SerializerMethodField()
+    assignee_id = serializers.SerializerMethodField()
+    can_reply = serializers.SerializerMethodField()
+    muted = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "uuid",
+            "account_id",
+            "inbox_id",
+            "status",
+            "priority",
+            "labels",
+            "meta",
+            "assignee_id",
+            "team_id",
+            "timestamp",
+            "created_at",
+            "updated_at",
+            "last_activity_at",
+            "waiting_since",
+            "agent_last_seen_at",
+            "first_reply_created_at",
+            "snoozed_until",
+            "unread_count",
+            "last_non_activity_message",
+            "can_reply",
+            "muted",
+            "additional_attributes",
+            "custom_attributes",
+        ]
+
+    def get_uuid(self, obj) -> str:
+        return str(obj.pk)
+
+    def get_priority(self, obj) -> str | None:
+        return obj.priority or None  # Chatwoot: null when there is none
+
+    def get_meta(self, obj) -> dict:
+        assignee = obj.assignee
+        return {
+            "sender": ContactSerializer(obj.contact).data,
+            "channel": obj.inbox.channel_type,
+            "assignee": (
+                {
+                    "id": assignee.user_id,
+                    "name": assignee.user.name,
+                    "available_name": assignee.user.available_name,
+                    "email": assignee.user.email,
+                    "role": assignee.role,
+                    "availability_status": API_AVAILABILITY[assignee.availability],
+                }
+                if assignee
+                else None
+            ),
+            "team": {"id": obj.team.pk, "name": obj.team.name} if obj.team_id else None,
+            "hmac_verified": False,
+        }
+
+    def get_labels(self, obj) -> list[str]:
+        return [label.title for label in obj.labels.all()]
+
+    def get_timestamp(self, obj) -> int | None:
+        return ts(obj.last_activity_at)
+
+    def get_created_at(self, obj) -> int | None:
+        return ts(obj.created_at)
+
+    def get_updated_at(self, obj) -> int | None:
+        return ts(obj.updated_at)
+
+    def get_last_activity_at(self, obj) -> int | None:
+        return ts(obj.last_activity_at)
+
+    def get_waiting_since(self, obj) -> int:
+        return ts(obj.waiting_since) or 0
+
+    def get_agent_last_seen_at(self, obj) -> int:
+        return ts(obj.agent_last_seen_at) or 0
+
+    def get_first_reply_created_at(self, obj) -> int:
+        return ts(obj.first_reply_at) or 0
+
+    def get_snoozed_until(self, obj) -> int | None:
+        return ts(obj.snoozed_until)
+
+    def get_unread_count(self, obj) -> int:
+        return getattr(obj, "unread_count", 0)
+
+    def get_last_non_activity_message(self, obj) -> dict | None:
+        content = getattr(obj, "last_message_content", None)
+        if content is None:
+            return None
+        return {
+            "content": content,
+            "message_type": MESSAGE_TYPE_CODES.get(obj.last_message_type, 0),
+        }
+
+    def get_assignee_id(self, obj) -> int | None:
+        return obj.assignee.user_id if obj.assignee_id else None
+
+    def get_can_reply(self, obj) -> bool:
+        return True
+
+    def get_muted(self, obj) -> bool:
+        return False
+
+
+class ConversationCreateSerializer(serializers.Serializer):
+    source_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    inbox_id = serializers.IntegerField()
+    contact_id = serializers.IntegerField(required=False)
+    status = serializers.ChoiceField(
+        choices=[Status.OPEN, Status.PENDING], required=False, default=Status.OPEN
+    )
+    assignee_id = serializers.IntegerField(required=False, allow_null=True)
+    team_id = serializers.IntegerField(required=False, allow_null=True)
+    message = serializers.DictField(required=False)
+    additional_attributes = serializers.DictField(required=False)
+    custom_attributes = serializers.DictField(required=False)
+
+    def validate(self, attrs):
+        if not attrs.get("contact_id") and not attrs.get("source_id"):
+            raise serializers.ValidationError({"contact_id": ["Give contact_id or source_id."]})
+        return attrs
+
+
+class ToggleStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[*Status.values, "toggle"], required=False)
+    snoozed_until = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Unix seconds"
+    )
+
+
+class TogglePrioritySerializer(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=[*Priority.values, "none"], allow_null=True)
+
+
+class AssignmentSerializer(serializers.Serializer):
+    assignee_id = serializers.IntegerField(required=False, allow_null=True)
+    team_id = serializers.IntegerField(required=False, allow_null=True)
+    note = serializers.CharField(
+        required=False, allow_blank=True, help_text="Nexloo: a private note"
+    )
+
+
+class LabelsSerializer(serializers.Serializer):
+    labels = serializers.ListField(child=serializers.CharField(max_length=64), allow_empty=True)
+
+
+class FileListField(serializers.ListField):
+    """Files of a multipart form, sent as `attachments[]` (how Chatwoot's clients send them) or
+    as repeated `attachments`."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary):
+            files = dictionary.getlist(f"{self.field_name}[]")
+            if files:
+                return files
+        return super().get_value(dictionary)
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    content = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    message_type = serializers.ChoiceField(
+        choices=["outgoing", "incoming"], required=False, default="outgoing"
+    )
+    private = serializers.BooleanField(required=False, default=False)
+    content_type = serializers.CharField(required=False, default="text")
+    content_attributes = serializers.DictField(required=False)
+    source_id = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    attachments = FileListField(child=serializers.FileField(), required=False)
+
+
+class CannedResponseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CannedResponse
+        fields = ["id", "account_id", "short_code", "content", "created_at", "updated_at"]
+        read_only_fields = ["id", "account_id", "created_at", "updated_at"]

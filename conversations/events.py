@@ -1,0 +1,190 @@
+"""Events the conversations app emits (on commit), with Chatwoot's names and payload shapes.
+
+Audience: the account's administrators, the members of the conversation's inbox, and the
+assignee (who may have been assigned without being a member).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.events import API_AVAILABILITY
+from conversations.models import Contact, Conversation, Message
+from nexloo.core import events
+from nexloo.core.events import Performer
+
+MESSAGE_TYPE_CODES = {"incoming": 0, "outgoing": 1, "activity": 2, "template": 3}
+
+CONVERSATION_CREATED = "conversation.created"
+CONVERSATION_UPDATED = "conversation.updated"
+CONVERSATION_STATUS_CHANGED = "conversation.status_changed"
+CONVERSATION_READ = "conversation.read"
+ASSIGNEE_CHANGED = "assignee.changed"
+TEAM_CHANGED = "team.changed"
+MESSAGE_CREATED = "message.created"
+MESSAGE_UPDATED = "message.updated"
+CONTACT_CREATED = "contact.created"
+CONTACT_UPDATED = "contact.updated"
+
+
+def iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def contact_data(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.pk,
+        "name": contact.name,
+        "phone_number": contact.phone_number,
+        "email": contact.email,
+        "identifier": contact.identifier,
+        "thumbnail": "",
+        "custom_attributes": contact.custom_attributes,
+        "additional_attributes": contact.additional_attributes,
+        "type": "contact",
+    }
+
+
+def conversation_data(conversation: Conversation) -> dict[str, Any]:
+    """Chatwoot's conversation push payload (`id` is the per-account display id)."""
+    assignee = conversation.assignee
+    team = conversation.team
+    return {
+        "id": conversation.display_id,
+        "uuid": str(conversation.pk),
+        "account_id": conversation.account_id,
+        "inbox_id": conversation.inbox_id,
+        "status": conversation.status,
+        "priority": conversation.priority or None,
+        "snoozed_until": iso(conversation.snoozed_until),
+        "last_activity_at": int(conversation.last_activity_at.timestamp()),
+        "waiting_since": int(conversation.waiting_since.timestamp())
+        if conversation.waiting_since
+        else 0,
+        "created_at": int(conversation.created_at.timestamp()),
+        "agent_last_seen_at": int(conversation.agent_last_seen_at.timestamp())
+        if conversation.agent_last_seen_at
+        else 0,
+        "meta": {
+            "sender": contact_data(conversation.contact),
+            "assignee": (
+                {
+                    "id": assignee.user_id,
+                    "name": assignee.user.name,
+                    "available_name": assignee.user.available_name,
+                    "availability_status": API_AVAILABILITY[assignee.availability],
+                }
+                if assignee
+                else None
+            ),
+            "team": {"id": team.pk, "name": team.name} if team else None,
+        },
+        "assignee_id": assignee.user_id if assignee else None,
+        "team_id": team.pk if team else None,
+        "custom_attributes": conversation.custom_attributes,
+        "additional_attributes": conversation.additional_attributes,
+    }
+
+
+def message_data(message: Message) -> dict[str, Any]:
+    sender: dict[str, Any] | None = None
+    if message.sender_type == "contact" and message.sender_contact_id:
+        sender = {"id": message.sender_contact_id, "type": "contact", "name": message.sender_name}
+    elif message.sender_type == "user" and message.sender_user_id:
+        sender = {"id": message.sender_user_id, "type": "user", "name": message.sender_name}
+    elif message.sender_type in ("automation_rule", "system"):
+        sender = {
+            "id": message.sender_rule_id,
+            "type": message.sender_type,
+            "name": message.sender_name,
+        }
+    return {
+        "id": message.pk,
+        "content": message.content,
+        "account_id": message.account_id,
+        "inbox_id": message.inbox_id,
+        "conversation_id": message.conversation.display_id,
+        "message_type": MESSAGE_TYPE_CODES[message.message_type],  # Chatwoot's integer codes
+        "message_type_name": message.message_type,
+        "content_type": message.content_type,
+        "content_attributes": message.content_attributes,
+        "private": message.private,
+        "status": message.status,
+        "source_id": message.source_id,
+        "created_at": int(message.created_at.timestamp()),
+        "sender": sender,
+        "attachments": [
+            {
+                "id": a.pk,
+                "file_type": a.file_type,
+                "data_url": a.file.url if a.file else a.external_url,
+                "file_size": a.file_size,
+                "file_name": a.file_name,
+            }
+            for a in message.attachments.all()
+        ],
+    }
+
+
+def _audience(conversation: Conversation) -> dict[str, Any]:
+    users = {conversation.assignee.user_id} if conversation.assignee_id else set()
+    return {"inbox_id": conversation.inbox_id, "user_ids": frozenset(users)}
+
+
+def conversation_event(
+    name: str,
+    *,
+    conversation: Conversation,
+    performer: Performer | None,
+    extra: dict[str, Any] | None = None,
+    also_notify: frozenset[int] = frozenset(),
+) -> None:
+    audience = _audience(conversation)
+    data = conversation_data(conversation)
+    if extra:
+        data.update(extra)
+    events.emit(
+        events.Event(
+            name=name,
+            account_id=conversation.account_id,
+            data=data,
+            performer=performer,
+            inbox_id=audience["inbox_id"],
+            user_ids=audience["user_ids"] | also_notify,
+        )
+    )
+
+
+def message_event(name: str, *, message: Message, performer: Performer | None) -> None:
+    conversation = message.conversation
+    audience = _audience(conversation)
+    data = message_data(message)
+    data["conversation"] = {
+        "id": conversation.display_id,
+        "status": conversation.status,
+        "assignee_id": conversation.assignee.user_id if conversation.assignee_id else None,
+        "team_id": conversation.team_id,
+        "inbox_id": conversation.inbox_id,
+    }
+    events.emit(
+        events.Event(
+            name=name,
+            account_id=message.account_id,
+            data=data,
+            performer=performer,
+            inbox_id=audience["inbox_id"],
+            user_ids=audience["user_ids"],
+        )
+    )
+
+
+def contact_event(name: str, *, contact: Contact, performer: Performer | None) -> None:
+    # Contacts are seen by administrators live; agents see them through their conversations.
+    events.emit(
+        events.Event(
+            name=name,
+            account_id=contact.account_id,
+            data=contact_data(contact),
+            performer=performer,
+        )
+    )

@@ -1,0 +1,59 @@
+"""What the conversations app does when other apps' events happen (after their commit).
+
+When someone may take work — they came online, joined an inbox or a team, or an inbox's
+capacity grew — the waiting queue of the inboxes concerned is drained (in a task).
+"""
+
+from __future__ import annotations
+
+from accounts import events as account_events
+from conversations.services.assignment import queue_drain_for_member
+from inboxes import events as inbox_events
+from nexloo.core import events
+from teams import events as team_events
+
+
+def _drain(inbox_ids) -> None:
+    from conversations.tasks import drain_assignment_queue
+
+    for inbox_id in sorted(set(inbox_ids)):
+        drain_assignment_queue.delay(inbox_id)
+
+
+def on_presence(event: events.Event) -> None:
+    from accounts.models import AccountUser
+
+    for user_id, status in event.data.get("users", {}).items():
+        if status != "available":
+            continue
+        membership = AccountUser.objects.filter(
+            account_id=event.account_id, user_id=int(user_id)
+        ).first()
+        if membership is not None:
+            _drain(queue_drain_for_member(account_user_id=membership.pk))
+
+
+def on_inbox_change(event: events.Event) -> None:
+    _drain([event.data["id"]])
+
+
+def on_team_members(event: events.Event) -> None:
+    from accounts.models import AccountUser
+
+    if not event.data.get("added_user_ids"):
+        return
+    members = AccountUser.objects.filter(
+        account_id=event.account_id, user_id__in=event.data["added_user_ids"]
+    )
+    inbox_ids: list[int] = []
+    for membership in members:
+        inbox_ids.extend(queue_drain_for_member(account_user_id=membership.pk))
+    _drain(inbox_ids)
+
+
+def connect() -> None:
+    events.subscribe(account_events.PRESENCE_UPDATE)(on_presence)
+    events.subscribe(inbox_events.INBOX_MEMBERS_CHANGED, inbox_events.INBOX_UPDATED)(
+        on_inbox_change
+    )
+    events.subscribe(team_events.TEAM_MEMBERS_CHANGED)(on_team_members)

@@ -1,0 +1,56 @@
+"""Pushes the account's events to the browsers that may see them.
+
+Listens to every event after commit and resolves its audience to users — the account's
+administrators, the members of the event's inbox, the users it names — then hands one frame
+per user group to the publisher (which never blocks on Redis). Computing recipients per event
+means a membership change takes effect on the next event, with no socket to re-subscribe.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from accounts.models import AccountUser, Role
+from inboxes.models import InboxMember
+from nexloo.core import events, realtime
+
+logger = logging.getLogger(__name__)
+
+# Internal bookkeeping events that browsers have no use for.
+NOT_PUSHED: frozenset[str] = frozenset()
+
+
+def recipients(event: events.Event) -> set[int]:
+    if event.everyone:
+        return set(
+            AccountUser.objects.filter(account_id=event.account_id).values_list(
+                "user_id", flat=True
+            )
+        )
+    users = set(
+        AccountUser.objects.filter(
+            account_id=event.account_id, role=Role.ADMINISTRATOR
+        ).values_list("user_id", flat=True)
+    )
+    if event.inbox_id is not None:
+        users.update(
+            InboxMember.objects.filter(inbox_id=event.inbox_id).values_list(
+                "account_user__user_id", flat=True
+            )
+        )
+    users.update(event.user_ids)
+    return users
+
+
+def push(event: events.Event) -> None:
+    if event.name in NOT_PUSHED:
+        return
+    users = recipients(event)
+    frame = realtime.frame(event.name, event.data, event.account_id)
+    frame["performer"] = event.performer.as_dict() if event.performer else None
+    frame["event_id"] = event.id
+    realtime.publish((realtime.user_group(event.account_id, uid) for uid in users), frame)
+
+
+def connect() -> None:
+    events.subscribe(events.ALL)(push)

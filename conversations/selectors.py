@@ -1,0 +1,323 @@
+"""Reads for conversations, messages and contacts. Every read starts from the asking membership:
+administrators see the whole account; agents see the conversations of their inboxes and those
+assigned to them. "Not yours" answers exactly like "does not exist".
+
+Lists take a constant number of queries whatever their length: the last message, the unread
+count and the labels come in by subqueries and one prefetch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from accounts.models import AccountUser
+from conversations.models import (
+    CannedResponse,
+    Contact,
+    Conversation,
+    ConversationLabel,
+    Label,
+    Message,
+    MessageType,
+    Status,
+)
+from inboxes.models import InboxMember
+from nexloo.core.errors import NotFound
+
+PAGE_SIZE = 25
+ASSIGNEE_TYPES = ("me", "unassigned", "assigned", "all")
+
+
+def visible_conversations(*, membership: AccountUser) -> QuerySet[Conversation]:
+    qs = Conversation.objects.for_account(membership.account_id)
+    if membership.is_administrator:
+        return qs
+    member_inboxes = InboxMember.objects.filter(account_user=membership).values("inbox_id")
+    return qs.filter(Q(inbox_id__in=Subquery(member_inboxes)) | Q(assignee=membership))
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    assignee_type: str = "all"
+    status: str = Status.OPEN  # or "all"
+    inbox_id: int | None = None
+    team_id: int | None = None
+    labels: tuple[str, ...] = ()
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_params(cls, params) -> ConversationFilter:
+        def number(name: str) -> int | None:
+            try:
+                return int(params.get(name)) if params.get(name) not in (None, "") else None
+            except (TypeError, ValueError):
+                return None
+
+        labels = (
+            params.getlist("labels[]") or params.getlist("labels")
+            if hasattr(params, "getlist")
+            else []
+        )
+        labels = tuple(t for raw in labels for t in str(raw).split(",") if t.strip())
+        assignee_type = params.get("assignee_type") or "all"
+        status = params.get("status") or Status.OPEN
+        return cls(
+            assignee_type=assignee_type if assignee_type in ASSIGNEE_TYPES else "all",
+            status=status if status in (*Status.values, "all") else Status.OPEN,
+            inbox_id=number("inbox_id"),
+            team_id=number("team_id"),
+            labels=labels,
+            q=(params.get("q") or "").strip()[:100],
+            page=max(1, number("page") or 1),
+        )
+
+
+def _base(
+    membership: AccountUser, f: ConversationFilter, *, with_assignee: bool = True
+) -> QuerySet[Conversation]:
+    qs = visible_conversations(membership=membership)
+    if f.status != "all":
+        qs = qs.filter(status=f.status)
+    if f.inbox_id:
+        qs = qs.filter(inbox_id=f.inbox_id)
+    if f.team_id:
+        qs = qs.filter(team_id=f.team_id)
+    if f.labels:
+        # Like Chatwoot (`tagged_with(labels, any: true)`): any of the labels.
+        any_label = Q()
+        for title in f.labels:
+            any_label |= Q(label__title__iexact=title.strip())
+        qs = qs.filter(
+            Exists(ConversationLabel.objects.filter(any_label, conversation=OuterRef("pk")))
+        )
+    if f.q:
+        term = f.q.lstrip("#")
+        match = (
+            Q(contact__name__icontains=f.q)
+            | Q(contact__phone_number__icontains=f.q)
+            | Q(contact__email__icontains=f.q)
+            | Q(contact__identifier=f.q)
+            # Like Chatwoot: what was written (private notes stay out of search).
+            | Exists(
+                Message.objects.filter(
+                    conversation=OuterRef("pk"),
+                    message_type__in=(MessageType.INCOMING, MessageType.OUTGOING),
+                    private=False,
+                    content__icontains=f.q,
+                )
+            )
+        )
+        if term.isdigit():
+            match |= Q(display_id=int(term))
+        qs = qs.filter(match)
+    if with_assignee:
+        qs = _by_assignee(qs, membership, f.assignee_type)
+    return qs
+
+
+def _by_assignee(
+    qs: QuerySet[Conversation], membership: AccountUser, assignee_type: str
+) -> QuerySet[Conversation]:
+    if assignee_type == "me":
+        return qs.filter(assignee=membership)
+    if assignee_type == "unassigned":
+        return qs.filter(assignee__isnull=True)
+    if assignee_type == "assigned":
+        return qs.filter(assignee__isnull=False)
+    return qs
+
+
+def _last_message(field: str) -> Subquery:
+    return Subquery(
+        Message.objects.filter(conversation=OuterRef("pk"))
+        .exclude(message_type=MessageType.ACTIVITY)
+        .exclude(private=True)
+        .order_by("-created_at", "-id")
+        .values(field)[:1]
+    )
+
+
+def with_list_data(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """What a conversation list row shows, in the same query (plus one prefetch for labels)."""
+    unread = (
+        Message.objects.filter(conversation=OuterRef("pk"), message_type=MessageType.INCOMING)
+        .filter(
+            Q(created_at__gt=OuterRef("agent_last_seen_at"))
+            | Q(conversation__agent_last_seen_at__isnull=True)
+        )
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        qs.select_related("inbox", "contact", "assignee__user", "team")
+        .annotate(
+            last_message_content=_last_message("content"),
+            last_message_type=_last_message("message_type"),
+            unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
+        )
+        .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("title")))
+        .order_by("-last_activity_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    conversations: list[Conversation]
+    page: int
+    has_next: bool
+
+
+def conversations_page(*, membership: AccountUser, f: ConversationFilter) -> ConversationPage:
+    offset = (f.page - 1) * PAGE_SIZE
+    rows = list(with_list_data(_base(membership, f))[offset : offset + PAGE_SIZE + 1])
+    return ConversationPage(
+        conversations=rows[:PAGE_SIZE], page=f.page, has_next=len(rows) > PAGE_SIZE
+    )
+
+
+def conversation_counts(*, membership: AccountUser, f: ConversationFilter) -> dict[str, int]:
+    """Chatwoot's meta: mine, unassigned, assigned and all, for the same filters (one query)."""
+    qs = _base(membership, f, with_assignee=False)
+    return qs.aggregate(
+        mine_count=Count("pk", filter=Q(assignee=membership)),
+        unassigned_count=Count("pk", filter=Q(assignee__isnull=True)),
+        assigned_count=Count("pk", filter=Q(assignee__isnull=False)),
+        all_count=Count("pk"),
+    )
+
+
+def conversation_get(*, membership: AccountUser, display_id: int | str) -> Conversation:
+    try:
+        return (
+            visible_conversations(membership=membership)
+            .select_related(
+                "inbox", "contact", "assignee__user", "team", "account", "contact_inbox"
+            )
+            .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("title")))
+            .get(display_id=int(display_id))
+        )
+    except (Conversation.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("conversation not found") from exc
+
+
+def messages_page(
+    *,
+    conversation: Conversation,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = 30,
+) -> list[Message]:
+    """A page of messages in chronological order: the latest `limit`, or those before/after a
+    message id (keyset pagination: as fast on page 1000 as on page 1).
+
+    The key is (created_at, id), the order shown: a message stored late with the provider's
+    older timestamp sits among older ones, and paging by id alone would skip or repeat it."""
+    qs = (
+        Message.objects.filter(conversation=conversation)
+        .select_related("sender_user", "sender_contact")
+        .prefetch_related("attachments")
+    )
+    if after is not None:
+        at = _created_at_of(conversation, after)
+        qs = qs.filter(Q(created_at__gt=at) | Q(created_at=at, pk__gt=after))
+        return list(qs.order_by("created_at", "id")[:limit])
+    if before is not None:
+        at = _created_at_of(conversation, before)
+        qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=before))
+    return list(reversed(qs.order_by("-created_at", "-id")[:limit]))
+
+
+def _created_at_of(conversation: Conversation, message_id: int) -> Subquery:
+    # A subquery, so that a keyset page is still one query.
+    return Subquery(
+        Message.objects.filter(conversation=conversation, pk=message_id).values("created_at")[:1]
+    )
+
+
+def message_get(*, conversation: Conversation, message_id: int | str) -> Message:
+    try:
+        return Message.objects.select_related("conversation").get(
+            conversation=conversation, pk=int(message_id)
+        )
+    except (Message.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("message not found") from exc
+
+
+# --- Contacts ----------------------------------------------------------------------------------
+
+
+def visible_contacts(*, membership: AccountUser) -> QuerySet[Contact]:
+    """Administrators see every contact; agents the contacts of conversations they can see."""
+    qs = Contact.objects.for_account(membership.account_id)
+    if membership.is_administrator:
+        return qs
+    return qs.filter(
+        Exists(visible_conversations(membership=membership).filter(contact=OuterRef("pk")))
+    )
+
+
+def contacts_list(*, membership: AccountUser, q: str = "") -> QuerySet[Contact]:
+    qs = visible_contacts(membership=membership)
+    if q:
+        qs = qs.filter(
+            Q(name__icontains=q)
+            | Q(phone_number__icontains=q)
+            | Q(email__icontains=q)
+            | Q(identifier=q)
+        )
+    return qs.order_by("name", "pk")
+
+
+def contact_get(*, membership: AccountUser, contact_id: int | str) -> Contact:
+    try:
+        return visible_contacts(membership=membership).get(pk=int(contact_id))
+    except (Contact.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("contact not found") from exc
+
+
+def contact_conversations(*, membership: AccountUser, contact: Contact) -> QuerySet[Conversation]:
+    return with_list_data(visible_conversations(membership=membership).filter(contact=contact))
+
+
+# --- Labels, canned responses --------------------------------------------------------------------
+
+
+def labels_list(*, account_id: int) -> QuerySet[Label]:
+    return Label.objects.for_account(account_id).order_by("title")
+
+
+def canned_responses(*, account_id: int, q: str = "") -> QuerySet[CannedResponse]:
+    qs = CannedResponse.objects.for_account(account_id)
+    if q:
+        qs = qs.filter(Q(short_code__icontains=q) | Q(content__icontains=q))
+    return qs.order_by("short_code")
+
+
+def canned_response_get(*, account_id: int, pk: int | str) -> CannedResponse:
+    try:
+        return CannedResponse.objects.for_account(account_id).get(pk=int(pk))
+    except (CannedResponse.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("canned response not found") from exc
+
+
+# --- The engine's view of the work -------------------------------------------------------------
+
+
+class OpenConversations:
+    """The assignment engine's WorkSource: open conversations per agent in an inbox."""
+
+    def open_counts(self, *, inbox_id: int, account_user_ids) -> dict[int, int]:
+        rows = (
+            Conversation.objects.filter(
+                inbox_id=inbox_id, status=Status.OPEN, assignee_id__in=list(account_user_ids)
+            )
+            .values("assignee_id")
+            .annotate(n=Count("pk"))
+        )
+        return {row["assignee_id"]: row["n"] for row in rows}

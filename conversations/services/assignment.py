@@ -1,0 +1,285 @@
+"""Assigning conversations to people and teams, forwarding, and the waiting queue.
+
+Locks are always taken in the same order — the inbox (the assignment engine's lock), then the
+conversation — so that forwarding, rules and the queue drain can run at once without deadlock.
+The inbox lock is FOR NO KEY UPDATE: it serialises assignments in the inbox like FOR UPDATE would,
+but does not block the FOR KEY SHARE that PostgreSQL takes on the inbox row for every insert that
+references it. With FOR UPDATE, a message arriving for a conversation being routed deadlocked:
+it held the conversation and waited for the inbox, while the routing held the inbox and waited
+for the conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, AccountUser
+from conversations import events as conv_events
+from conversations.models import Conversation, Status
+from conversations.services.common import (
+    account_language,
+    check_access,
+    intake_hooks,
+    performer_label,
+    performer_of,
+)
+from conversations.services.messages import activity_add, message_send, system_message_send
+from inboxes.models import InboxMember
+from nexloo.core.errors import NotFound, ValidationError
+from nexloo.core.events import Performer
+from teams.assignment import choose_assignee, lock_inbox
+from teams.models import Team, TeamMember
+
+logger = logging.getLogger(__name__)
+AUTOMATIC = Performer(type="system", name="")
+DRAIN_BATCH = 200
+
+
+def _lock(conversation_id: int) -> Conversation:
+    return (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("inbox", "contact", "assignee__user", "team", "account")
+        .get(pk=conversation_id)
+    )
+
+
+def _set_assignee(
+    conversation: Conversation, assignee: AccountUser | None, performer: Performer
+) -> bool:
+    """Writes the assignee and its activity line; returns whether it changed. In a transaction."""
+    if conversation.assignee_id == (assignee.pk if assignee else None):
+        return False
+    previous = conversation.assignee
+    conversation.assignee = assignee
+    conversation.save(update_fields=["assignee", "updated_at"])
+    with account_language(conversation.account):
+        who = performer_label(performer)
+        if assignee is None:
+            text = _("Conversation unassigned by %(performer)s") % {"performer": who}
+        else:
+            text = _("Conversation assigned to %(assignee)s by %(performer)s") % {
+                "assignee": assignee.user.available_name,
+                "performer": who,
+            }
+    activity_add(conversation=conversation, content=text, performer=performer)
+    conv_events.conversation_event(
+        conv_events.ASSIGNEE_CHANGED,
+        conversation=conversation,
+        performer=performer,
+        # The previous assignee's screen must drop it from "Minhas".
+        also_notify=frozenset({previous.user_id}) if previous else frozenset(),
+    )
+    return True
+
+
+def _auto_assign(conversation: Conversation, performer: Performer) -> AccountUser | None:
+    """Asks the engine for an assignee (caller holds the inbox lock, then the conversation)."""
+    if conversation.status != Status.OPEN or conversation.assignee_id:
+        return None
+    preferred = None
+    if conversation.inbox.fixed_contact_assignment:
+        preferred = (
+            Conversation.objects.filter(
+                contact_inbox=conversation.contact_inbox, assignee__isnull=False
+            )
+            .exclude(pk=conversation.pk)
+            .order_by("-created_at")
+            .values_list("assignee_id", flat=True)
+            .first()
+        )
+    chosen = choose_assignee(
+        inbox=conversation.inbox, team=conversation.team, preferred_account_user_id=preferred
+    )
+    if chosen is not None:
+        _set_assignee(conversation, chosen, performer)
+    return chosen
+
+
+@transaction.atomic
+def conversation_assign_agent(
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    conversation: Conversation,
+    assignee: AccountUser | None,
+    performer: Performer | None = None,
+) -> Conversation:
+    """A person (or a rule) gives the conversation to someone, or unassigns it (None)."""
+    check_access(account=account, actor=actor, conversation=conversation)
+    if assignee is not None and assignee.account_id != account.pk:
+        raise NotFound("agent not found")
+    performer = performer_of(actor, performer)
+    conversation = _lock(conversation.pk)
+    _set_assignee(conversation, assignee, performer)
+    return conversation
+
+
+@transaction.atomic
+def conversation_assign_team(
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    conversation: Conversation,
+    team: Team | None,
+    performer: Performer | None = None,
+    verb: str = "assigned",
+) -> Conversation:
+    """Routes the conversation to a team (or out of one, with None).
+
+    An assignee who is not in the new team is cleared first; with the team's automatic
+    assignment a member is then picked by the engine; the team's routing message goes to the
+    contact.
+    """
+    check_access(account=account, actor=actor, conversation=conversation)
+    if team is not None and team.account_id != account.pk:
+        raise NotFound("team not found")
+    performer = performer_of(actor, performer)
+    lock_inbox(conversation.inbox_id)
+    conversation = _lock(conversation.pk)
+    if conversation.team_id == (team.pk if team else None):
+        return conversation
+    previous = conversation.team
+    conversation.team = team
+    conversation.save(update_fields=["team", "updated_at"])
+    with account_language(account):
+        who = performer_label(performer)
+        if team is None:
+            text = _("Removed from team %(team)s by %(performer)s") % {
+                "team": previous.name,
+                "performer": who,
+            }
+        elif verb == "forwarded":
+            text = _("Forwarded to team %(team)s by %(performer)s") % {
+                "team": team.name,
+                "performer": who,
+            }
+        else:
+            text = _("Assigned to team %(team)s by %(performer)s") % {
+                "team": team.name,
+                "performer": who,
+            }
+    activity_add(conversation=conversation, content=text, performer=performer)
+    conv_events.conversation_event(
+        conv_events.TEAM_CHANGED, conversation=conversation, performer=performer
+    )
+    if team is None:
+        return conversation
+    if (
+        conversation.assignee_id
+        and not TeamMember.objects.filter(
+            team=team, account_user_id=conversation.assignee_id
+        ).exists()
+    ):
+        _set_assignee(conversation, None, performer)
+    if team.routing_message.strip():
+        system_message_send(
+            conversation=conversation,
+            content=team.routing_message,
+            performer=Performer(type="system", name=team.name),
+            kind="routing_message",
+        )
+    if team.allow_auto_assign:
+        _auto_assign(conversation, performer)
+    return conversation
+
+
+@transaction.atomic
+def conversation_forward(
+    *,
+    account: Account,
+    actor: AccountUser,
+    conversation: Conversation,
+    team: Team | None = None,
+    assignee: AccountUser | None = None,
+    note: str = "",
+) -> Conversation:
+    """Encaminhar: hand the conversation to a team and/or a person, with an optional private
+    note for whoever picks it up."""
+    if team is None and assignee is None:
+        raise ValidationError({"team_id": _("Choose a team or an agent to forward to.")})
+    if team is not None:
+        conversation = conversation_assign_team(
+            account=account, actor=actor, conversation=conversation, team=team, verb="forwarded"
+        )
+    if assignee is not None:
+        if (
+            team is not None
+            and not TeamMember.objects.filter(team=team, account_user=assignee).exists()
+        ):
+            raise ValidationError({"assignee_id": _("This agent is not in the chosen team.")})
+        conversation = conversation_assign_agent(
+            account=account, actor=actor, conversation=conversation, assignee=assignee
+        )
+    if note.strip():
+        message_send(
+            account=account, actor=actor, conversation=conversation, content=note, private=True
+        )
+    return conversation
+
+
+def conversation_intake(*, conversation_id: int) -> None:
+    """A new conversation: intake hooks (the automation rules) first, then, if it is still
+    unassigned and has no team, the inbox's own automatic assignment."""
+    conversation = (
+        Conversation.objects.select_related("inbox", "team", "account")
+        .filter(pk=conversation_id)
+        .first()
+    )
+    if conversation is None:
+        return
+    for hook in intake_hooks:
+        try:
+            hook(conversation)
+        except Exception:
+            logger.exception("intake hook %r failed for conversation %s", hook, conversation_id)
+    with transaction.atomic():
+        lock_inbox(conversation.inbox_id)
+        conversation = _lock(conversation_id)
+        if conversation.team_id is None and conversation.inbox.enable_auto_assignment:
+            _auto_assign(conversation, AUTOMATIC)
+
+
+def waiting_q() -> Q:
+    """Conversations waiting for automatic assignment: open, unassigned, and either routed to a
+    team that auto-assigns or team-less in an inbox that auto-assigns."""
+    return Q(status=Status.OPEN, assignee__isnull=True) & (
+        Q(team__allow_auto_assign=True) | Q(team__isnull=True, inbox__enable_auto_assignment=True)
+    )
+
+
+def assignment_queue_drain(*, inbox_id: int) -> int:
+    """Assigns waiting conversations of an inbox, oldest first, while someone is eligible.
+    Returns how many were assigned."""
+    assigned = 0
+    with transaction.atomic():
+        inbox = lock_inbox(inbox_id)
+        waiting = (
+            Conversation.objects.filter(inbox=inbox)
+            .filter(waiting_q())
+            .select_for_update(of=("self",), skip_locked=True)
+            .select_related("inbox", "contact", "team", "account", "contact_inbox")
+            .order_by("created_at", "pk")[:DRAIN_BATCH]
+        )
+        for conversation in waiting:
+            if _auto_assign(conversation, AUTOMATIC) is not None:
+                assigned += 1
+    return assigned
+
+
+def queue_drain_for_member(*, account_user_id: int) -> list[int]:
+    """The inboxes whose queues may move because this person became available."""
+    return list(
+        InboxMember.objects.filter(account_user_id=account_user_id).values_list(
+            "inbox_id", flat=True
+        )
+    )
+
+
+def schedule_drain(inbox_id: int) -> None:
+    from conversations.tasks import drain_assignment_queue
+
+    transaction.on_commit(lambda: drain_assignment_queue.delay(inbox_id))

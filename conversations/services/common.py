@@ -1,0 +1,72 @@
+"""What the conversation services share: who acts, in which language activity lines are
+written, and the permission check for people acting on a conversation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, AccountUser
+from conversations.models import Conversation
+from inboxes.models import InboxMember
+from nexloo.core.errors import NotFound
+from nexloo.core.events import Performer
+
+
+def performer_of(actor: AccountUser | None, performer: Performer | None = None) -> Performer:
+    """The performer recorded on activity lines and events: the acting person, else the one
+    given (an automation rule), else the system."""
+    if performer is not None:
+        return performer
+    if actor is not None:
+        return Performer(type="user", id=actor.user_id, name=actor.user.available_name)
+    return Performer(type="system", name="")
+
+
+def performer_label(performer: Performer) -> str:
+    """How an activity line names the performer, in the active language."""
+    if performer.type == "user":
+        return performer.name
+    return _("Automation")
+
+
+@contextmanager
+def account_language(account: Account | int):
+    locale = (
+        account.locale if isinstance(account, Account) else Account.objects.get(pk=account).locale
+    )
+    with translation.override(locale):
+        yield
+
+
+def check_access(
+    *, account: Account, actor: AccountUser | None, conversation: Conversation
+) -> None:
+    """A person acts on a conversation only in their account and, if an agent, in their inboxes
+    (or on a conversation assigned to them). Not allowed reads as not found."""
+    if conversation.account_id != account.pk:
+        raise NotFound("conversation not found")
+    if actor is None or actor.is_administrator:
+        if actor is not None and actor.account_id != account.pk:
+            raise NotFound("conversation not found")
+        return
+    if actor.account_id != account.pk:
+        raise NotFound("conversation not found")
+    if conversation.assignee_id == actor.pk:
+        return
+    if not InboxMember.objects.filter(inbox_id=conversation.inbox_id, account_user=actor).exists():
+        raise NotFound("conversation not found")
+
+
+# Hooks run for each new conversation before the inbox's own auto-assignment (the automation
+# rules register one, so that a rule routing to a team decides before round robin does).
+IntakeHook = Callable[[Conversation], None]
+intake_hooks: list[IntakeHook] = []
+
+
+def register_intake_hook(hook: IntakeHook) -> None:
+    if hook not in intake_hooks:
+        intake_hooks.append(hook)

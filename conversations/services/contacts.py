@@ -1,0 +1,185 @@
+"""Contacts: created by channels (find or create by the channel's id) or by people."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, AccountUser
+from conversations import events as conv_events
+from conversations.models import Contact, ContactInbox
+from conversations.services.common import performer_of
+from inboxes.models import Inbox
+from nexloo.core.errors import NotFound, ValidationError
+from nexloo.core.events import Performer
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+EDITABLE = {
+    "name",
+    "phone_number",
+    "email",
+    "identifier",
+    "custom_attributes",
+    "additional_attributes",
+}
+
+
+def normalize_phone(raw: str) -> str:
+    """E.164: "+55 (11) 98765-4321" and "5511987654321" (a WhatsApp wa_id) both give
+    "+5511987654321"; an empty value stays empty."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    digits = re.sub(r"\D", "", raw)
+    phone = "+" + digits
+    if not E164.match(phone):
+        raise ValidationError(
+            {"phone_number": _("Enter the phone in international format, e.g. +5511987654321.")}
+        )
+    return phone
+
+
+def _clean(fields: dict) -> dict:
+    unknown = set(fields) - EDITABLE
+    if unknown:
+        raise ValidationError({f: _("This field cannot be changed.") for f in sorted(unknown)})
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()[:255]
+    if "phone_number" in fields:
+        fields["phone_number"] = normalize_phone(fields["phone_number"])
+    if fields.get("email"):
+        fields["email"] = fields["email"].strip().lower()
+        try:
+            validate_email(fields["email"])
+        except ValidationError as exc:
+            raise ValidationError({"email": _("Enter a valid e-mail address.")}) from exc
+    if "identifier" in fields:
+        fields["identifier"] = (fields["identifier"] or "").strip()[:255]
+    return fields
+
+
+def _duplicate_error(
+    account: Account, fields: dict, exclude: int | None = None
+) -> ValidationError | None:
+    qs = Contact.objects.for_account(account)
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    if fields.get("phone_number") and qs.filter(phone_number=fields["phone_number"]).exists():
+        return ValidationError({"phone_number": _("Another contact already has this phone.")})
+    if fields.get("email") and qs.filter(email__iexact=fields["email"]).exists():
+        return ValidationError({"email": _("Another contact already has this e-mail.")})
+    if fields.get("identifier") and qs.filter(identifier=fields["identifier"]).exists():
+        return ValidationError({"identifier": _("Another contact already has this identifier.")})
+    return None
+
+
+@transaction.atomic
+def contact_create(*, account: Account, actor: AccountUser | None, **fields) -> Contact:
+    fields = _clean(fields)
+    if not any(fields.get(k) for k in ("name", "phone_number", "email", "identifier")):
+        raise ValidationError({"name": _("Give the contact a name, phone or e-mail.")})
+    if (error := _duplicate_error(account, fields)) is not None:
+        raise error
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(account=account, **fields)
+    except IntegrityError as exc:
+        raise _duplicate_error(account, fields) or ValidationError(
+            _("This contact already exists.")
+        ) from exc
+    conv_events.contact_event(
+        conv_events.CONTACT_CREATED, contact=contact, performer=performer_of(actor)
+    )
+    return contact
+
+
+@transaction.atomic
+def contact_update(
+    *, account: Account, actor: AccountUser | None, contact: Contact, **fields
+) -> Contact:
+    if contact.account_id != account.pk:
+        raise NotFound("contact not found")
+    fields = _clean(fields)
+    if (error := _duplicate_error(account, fields, exclude=contact.pk)) is not None:
+        raise error
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    for key, value in fields.items():
+        setattr(contact, key, value)
+    contact.save()
+    conv_events.contact_event(
+        conv_events.CONTACT_UPDATED, contact=contact, performer=performer_of(actor)
+    )
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, account: Account, actor: AccountUser | None, contact: Contact) -> None:
+    """Deletes the contact and their conversations (administrators only, checked by the caller)."""
+    if contact.account_id != account.pk:
+        raise NotFound("contact not found")
+    contact.delete()
+
+
+def contact_inbox_for(*, contact: Contact, inbox: Inbox, source_id: str = "") -> ContactInbox:
+    """The contact's identity in an inbox; an API inbox without a source id uses the contact's."""
+    source_id = source_id or f"contact-{contact.pk}"
+    found = ContactInbox.objects.filter(inbox=inbox, source_id=source_id).first()
+    if found is not None:
+        if found.contact_id != contact.pk:
+            raise ValidationError({"source_id": _("This source id belongs to another contact.")})
+        return found
+    try:
+        with transaction.atomic():
+            return ContactInbox.objects.create(
+                account_id=inbox.account_id, contact=contact, inbox=inbox, source_id=source_id
+            )
+    except IntegrityError:
+        return ContactInbox.objects.get(inbox=inbox, source_id=source_id)
+
+
+def contact_for_source(
+    *, inbox: Inbox, source_id: str, name: str = "", phone_number: str = ""
+) -> ContactInbox:
+    """A channel's contact by its id in the inbox (the WhatsApp wa_id), created on first contact.
+
+    Concurrent first messages from one new contact end with one contact: unique constraints
+    on (inbox, source_id) and the account's phone numbers decide, the loser reads the winner.
+    """
+    found = (
+        ContactInbox.objects.select_related("contact")
+        .filter(inbox=inbox, source_id=source_id)
+        .first()
+    )
+    if found is not None:
+        return found
+    phone = ""
+    try:
+        phone = normalize_phone(phone_number)
+    except ValidationError:
+        phone = ""
+    try:
+        with transaction.atomic():
+            contact = (
+                Contact.objects.filter(account_id=inbox.account_id, phone_number=phone).first()
+                if phone
+                else None
+            )
+            if contact is None:
+                contact = Contact.objects.create(
+                    account_id=inbox.account_id,
+                    name=(name or phone or source_id)[:255],
+                    phone_number=phone,
+                )
+                conv_events.contact_event(
+                    conv_events.CONTACT_CREATED,
+                    contact=contact,
+                    performer=Performer(type="contact", id=None),
+                )
+            return ContactInbox.objects.create(
+                account_id=inbox.account_id, contact=contact, inbox=inbox, source_id=source_id
+            )
+    except IntegrityError:
+        return ContactInbox.objects.select_related("contact").get(inbox=inbox, source_id=source_id)

@@ -1,0 +1,376 @@
+"""Creating conversations (from a channel or by a person), and changing their status, priority
+and labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, AccountUser
+from conversations import events as conv_events
+from conversations.models import (
+    Contact,
+    ContactInbox,
+    Conversation,
+    ConversationLabel,
+    ConversationSequence,
+    Label,
+    Priority,
+    Status,
+)
+from conversations.services.assignment import schedule_drain
+from conversations.services.common import (
+    account_language,
+    check_access,
+    performer_label,
+    performer_of,
+)
+from conversations.services.messages import activity_add
+from inboxes.models import Inbox
+from nexloo.core.errors import NotFound, ValidationError
+from nexloo.core.events import Performer
+
+
+def _next_display_id(account_id: int) -> int:
+    # The sequence row is locked for the rest of the transaction: display ids never repeat.
+    ConversationSequence.objects.get_or_create(account_id=account_id)
+    ConversationSequence.objects.filter(account_id=account_id).update(
+        last_display_id=F("last_display_id") + 1
+    )
+    return ConversationSequence.objects.get(account_id=account_id).last_display_id
+
+
+@dataclass(frozen=True)
+class Opened:
+    conversation: Conversation
+    created: bool
+
+
+def _announce(conversation: Conversation, performer: Performer) -> None:
+    from conversations.tasks import intake
+
+    conv_events.conversation_event(
+        conv_events.CONVERSATION_CREATED, conversation=conversation, performer=performer
+    )
+    transaction.on_commit(lambda: intake.delay(conversation.pk))
+
+
+def conversation_open_for(
+    *, contact_inbox: ContactInbox, performer: Performer | None = None
+) -> Opened:
+    """The contact's unresolved conversation in the inbox, or a new one.
+
+    Safe against two webhooks for the same new contact at once: the partial unique index lets
+    only one unresolved conversation exist; the loser of the race reads the winner's.
+    """
+
+    def existing() -> Conversation | None:
+        return (
+            Conversation.objects.filter(contact_inbox=contact_inbox)
+            .exclude(status=Status.RESOLVED)
+            .select_related("inbox", "contact", "assignee__user", "team")
+            .first()
+        )
+
+    found = existing()
+    if found is not None:
+        return Opened(found, False)
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.create(
+                account_id=contact_inbox.account_id,
+                display_id=_next_display_id(contact_inbox.account_id),
+                inbox_id=contact_inbox.inbox_id,
+                contact_id=contact_inbox.contact_id,
+                contact_inbox=contact_inbox,
+            )
+            conversation = Conversation.objects.select_related(
+                "inbox", "contact", "assignee__user", "team"
+            ).get(pk=conversation.pk)
+            _announce(
+                conversation, performer or Performer(type="contact", id=contact_inbox.contact_id)
+            )
+    except IntegrityError:
+        found = existing()
+        if found is None:
+            raise
+        return Opened(found, False)
+    return Opened(conversation, True)
+
+
+@transaction.atomic
+def conversation_create(
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    inbox: Inbox,
+    contact: Contact,
+    source_id: str = "",
+    status: str = Status.OPEN,
+    assignee: AccountUser | None = None,
+    team=None,
+) -> Conversation:
+    """A conversation started by a person or an API client (Chatwoot's POST /conversations).
+    Reuses the contact's unresolved conversation in that inbox if there is one."""
+    if inbox.account_id != account.pk or contact.account_id != account.pk:
+        raise NotFound("not found")
+    if status not in (Status.OPEN, Status.PENDING):
+        raise ValidationError({"status": _("A new conversation is open or pending.")})
+    from conversations.services.contacts import contact_inbox_for
+
+    contact_inbox = contact_inbox_for(contact=contact, inbox=inbox, source_id=source_id)
+    performer = performer_of(actor)
+    opened = conversation_open_for(contact_inbox=contact_inbox, performer=performer)
+    conversation = opened.conversation
+    if opened.created and status == Status.PENDING:
+        conversation.status = Status.PENDING
+        conversation.save(update_fields=["status", "updated_at"])
+    if assignee is not None or team is not None:
+        from conversations.services.assignment import (
+            conversation_assign_agent,
+            conversation_assign_team,
+        )
+
+        if team is not None:
+            conversation = conversation_assign_team(
+                account=account, actor=actor, conversation=conversation, team=team
+            )
+        if assignee is not None:
+            conversation = conversation_assign_agent(
+                account=account, actor=actor, conversation=conversation, assignee=assignee
+            )
+    return conversation
+
+
+def _status_text(
+    status: str, performer: Performer, until: datetime | None, *, tz: str = "UTC"
+) -> str:
+    """The activity line, in the active language; a snooze time on the account's clock."""
+    who = performer_label(performer)
+    if status == Status.RESOLVED:
+        return _("Conversation resolved by %(performer)s") % {"performer": who}
+    if status == Status.PENDING:
+        return _("Conversation marked as pending by %(performer)s") % {"performer": who}
+    if status == Status.SNOOZED:
+        if until is None:
+            return _("Conversation snoozed until the next reply by %(performer)s") % {
+                "performer": who
+            }
+        return _("Conversation snoozed until %(until)s by %(performer)s") % {
+            "until": date_format(timezone.localtime(until, ZoneInfo(tz)), "SHORT_DATETIME_FORMAT"),
+            "performer": who,
+        }
+    return _("Conversation reopened by %(performer)s") % {"performer": who}
+
+
+@transaction.atomic
+def conversation_status_set(
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    conversation: Conversation,
+    status: str,
+    snoozed_until: datetime | None = None,
+    performer: Performer | None = None,
+) -> Conversation:
+    """Resolve, reopen, mark pending, or snooze (until a time, or until the next reply)."""
+    check_access(account=account, actor=actor, conversation=conversation)
+    if status not in Status.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    if status == Status.SNOOZED and snoozed_until is not None and snoozed_until <= timezone.now():
+        raise ValidationError({"snoozed_until": _("Choose a time in the future.")})
+    performer = performer_of(actor, performer)
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("inbox", "contact", "assignee__user", "team", "account")
+        .get(pk=conversation.pk)
+    )
+    if conversation.status == status and conversation.snoozed_until == snoozed_until:
+        return conversation
+    if status == Status.OPEN and conversation.status == Status.RESOLVED:
+        clash = (
+            Conversation.objects.filter(contact_inbox=conversation.contact_inbox_id)
+            .exclude(status=Status.RESOLVED)
+            .exclude(pk=conversation.pk)
+            .first()
+        )
+        if clash is not None:
+            raise ValidationError(
+                {
+                    "status": _("This contact already has an open conversation (#%(id)s).")
+                    % {"id": clash.display_id}
+                }
+            )
+    previous = conversation.status
+    conversation.status = status
+    conversation.snoozed_until = snoozed_until if status == Status.SNOOZED else None
+    if status == Status.RESOLVED:
+        conversation.waiting_since = None
+    conversation.save(update_fields=["status", "snoozed_until", "waiting_since", "updated_at"])
+    with account_language(conversation.account):
+        text = _status_text(
+            status, performer, conversation.snoozed_until, tz=conversation.account.timezone
+        )
+    activity_add(conversation=conversation, content=text, performer=performer)
+    conv_events.conversation_event(
+        conv_events.CONVERSATION_STATUS_CHANGED,
+        conversation=conversation,
+        performer=performer,
+        extra={"previous_status": previous},
+    )
+    if previous == Status.OPEN and conversation.assignee_id:
+        # A conversation leaving "open" frees its agent's capacity in the inbox.
+        schedule_drain(conversation.inbox_id)
+    if status == Status.OPEN and not conversation.assignee_id:
+        schedule_drain(conversation.inbox_id)
+    return conversation
+
+
+def conversations_wake_snoozed(*, at: datetime) -> int:
+    """Reopens snoozed conversations whose time has come (the beat task calls this)."""
+    due = list(
+        Conversation.objects.filter(
+            status=Status.SNOOZED, snoozed_until__isnull=False, snoozed_until__lte=at
+        ).values_list("pk", flat=True)[:500]
+    )
+    woken = 0
+    for pk in due:
+        with transaction.atomic():
+            conversation = (
+                Conversation.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("account")
+                .filter(pk=pk, status=Status.SNOOZED, snoozed_until__lte=at)
+                .first()
+            )
+            if conversation is None:
+                continue
+            conversation_status_set(
+                account=conversation.account,
+                actor=None,
+                conversation=conversation,
+                status=Status.OPEN,
+                performer=Performer(type="system", name=""),
+            )
+            woken += 1
+    return woken
+
+
+@transaction.atomic
+def conversation_priority_set(
+    *, account: Account, actor: AccountUser | None, conversation: Conversation, priority: str | None
+) -> Conversation:
+    check_access(account=account, actor=actor, conversation=conversation)
+    priority = priority or ""
+    if priority and priority not in Priority.values:
+        raise ValidationError({"priority": _("Unknown priority.")})
+    performer = performer_of(actor)
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("inbox", "contact", "assignee__user", "team", "account")
+        .get(pk=conversation.pk)
+    )
+    if conversation.priority == priority:
+        return conversation
+    conversation.priority = priority
+    conversation.save(update_fields=["priority", "updated_at"])
+    with account_language(account):
+        who = performer_label(performer)
+        if priority:
+            text = _("Priority set to %(priority)s by %(performer)s") % {
+                "priority": Priority(priority).label,
+                "performer": who,
+            }
+        else:
+            text = _("Priority removed by %(performer)s") % {"performer": who}
+    activity_add(conversation=conversation, content=text, performer=performer)
+    conv_events.conversation_event(
+        conv_events.CONVERSATION_UPDATED, conversation=conversation, performer=performer
+    )
+    return conversation
+
+
+def _clean_title(title: str) -> str:
+    title = (title or "").strip().lower().replace(" ", "-")
+    if not title or len(title) > 64:
+        raise ValidationError({"labels": _("A label has 1 to 64 characters.")})
+    return title
+
+
+@transaction.atomic
+def label_create(
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    title: str,
+    description: str = "",
+    color: str = "#1f93ff",
+) -> Label:
+    title = _clean_title(title)
+    label, _created = Label.objects.get_or_create(
+        account=account,
+        title__iexact=title,
+        defaults={"title": title, "description": description, "color": color},
+    )
+    return label
+
+
+@transaction.atomic
+def conversation_labels_set(
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    conversation: Conversation,
+    titles: Iterable[str],
+) -> list[str]:
+    """Makes the conversation's labels exactly `titles` (Chatwoot's POST labels); unknown titles
+    become new labels of the account."""
+    check_access(account=account, actor=actor, conversation=conversation)
+    wanted = {_clean_title(t) for t in titles}
+    labels = {
+        label.title: label
+        for label in (label_create(account=account, actor=actor, title=t) for t in sorted(wanted))
+    }
+    current = {
+        cl.label.title: cl
+        for cl in ConversationLabel.objects.filter(conversation=conversation).select_related(
+            "label"
+        )
+    }
+    for title in set(current) - wanted:
+        current[title].delete()
+    ConversationLabel.objects.bulk_create(
+        [
+            ConversationLabel(account=account, conversation=conversation, label=labels[t])
+            for t in wanted - set(current)
+        ],
+        ignore_conflicts=True,
+    )
+    if wanted != set(current):
+        performer = performer_of(actor)
+        conversation = Conversation.objects.select_related(
+            "inbox", "contact", "assignee__user", "team"
+        ).get(pk=conversation.pk)
+        conv_events.conversation_event(
+            conv_events.CONVERSATION_UPDATED,
+            conversation=conversation,
+            performer=performer,
+            extra={"labels": sorted(wanted)},
+        )
+    return sorted(wanted)
+
+
+@transaction.atomic
+def conversation_mark_read(
+    *, account: Account, actor: AccountUser, conversation: Conversation
+) -> None:
+    """The agents have seen everything up to now (clears the unread count)."""
+    check_access(account=account, actor=actor, conversation=conversation)
+    Conversation.objects.filter(pk=conversation.pk).update(agent_last_seen_at=timezone.now())

@@ -1,0 +1,363 @@
+"""Writing messages: activity lines, replies and private notes, incoming messages from a
+channel (idempotent), delivery status updates (forward only), and the automatic replies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, AccountUser
+from conversations import delivery
+from conversations import events as conv_events
+from conversations.models import (
+    STATUS_RANK,
+    Attachment,
+    Conversation,
+    DeliveryStatus,
+    Message,
+    MessageType,
+    SenderType,
+    Status,
+)
+from conversations.services.common import account_language, check_access, performer_of
+from inboxes.selectors import inbox_is_open, inbox_next_opening
+from nexloo.core.errors import ValidationError
+from nexloo.core.events import Performer
+
+# No out-of-office reply while an agent answered this recently: a person is clearly there.
+RECENT_AGENT_REPLY = timedelta(minutes=5)
+MAX_CONTENT = 20_000
+NEVER_OPENS = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class NewAttachment:
+    file_type: str
+    file_name: str = ""
+    content: bytes | None = None
+    content_type: str = ""
+    external_url: str = ""
+    meta: dict = field(default_factory=dict)
+
+
+def _lock(conversation: Conversation) -> Conversation:
+    return (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("inbox", "contact", "assignee__user", "team")
+        .get(pk=conversation.pk)
+    )
+
+
+def _attach(message: Message, attachments: Sequence[NewAttachment]) -> None:
+    for new in attachments:
+        attachment = Attachment(
+            account_id=message.account_id,
+            message=message,
+            file_type=new.file_type,
+            file_name=new.file_name[:255],
+            content_type=new.content_type[:128],
+            external_url=new.external_url,
+            meta=new.meta,
+        )
+        if new.content is not None:
+            attachment.file_size = len(new.content)
+            attachment.file.save(new.file_name or "file", ContentFile(new.content), save=False)
+        attachment.save()
+
+
+def activity_add(
+    *, conversation: Conversation, content: str, performer: Performer | None = None
+) -> Message:
+    """An activity line ("Conversa atribuída a Ana por Automação"); call inside the caller's
+    transaction, with the text already in the account's language."""
+    message = Message.objects.create(
+        account_id=conversation.account_id,
+        conversation=conversation,
+        inbox_id=conversation.inbox_id,
+        message_type=MessageType.ACTIVITY,
+        content=content,
+        sender_type=SenderType.SYSTEM,
+        sender_name=performer.name if performer else "",
+    )
+    conv_events.message_event(conv_events.MESSAGE_CREATED, message=message, performer=performer)
+    return message
+
+
+def _touch(conversation: Conversation, at: datetime, *, incoming: bool, human_reply: bool) -> None:
+    conversation.last_activity_at = at
+    fields = ["last_activity_at", "updated_at"]
+    if incoming and conversation.waiting_since is None:
+        conversation.waiting_since = at
+        fields.append("waiting_since")
+    if human_reply:
+        conversation.waiting_since = None
+        fields.append("waiting_since")
+        if conversation.first_reply_at is None:
+            conversation.first_reply_at = at
+            fields.append("first_reply_at")
+    conversation.save(update_fields=fields)
+
+
+@transaction.atomic
+def message_send(
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    conversation: Conversation,
+    content: str,
+    private: bool = False,
+    attachments: Sequence[NewAttachment] = (),
+    performer: Performer | None = None,
+    content_attributes: dict | None = None,
+    sender_type: str | None = None,
+    sender_name: str | None = None,
+) -> Message:
+    """A reply to the contact, or a private note (`private`), written by a person or by the
+    system (routing and automatic messages). Replies are delivered after the commit."""
+    check_access(account=account, actor=actor, conversation=conversation)
+    content = (content or "").strip()
+    if not content and not attachments:
+        raise ValidationError({"content": _("Write a message or attach a file.")})
+    if len(content) > MAX_CONTENT:
+        raise ValidationError({"content": _("The message is too long.")})
+    performer = performer_of(actor, performer)
+    conversation = _lock(conversation)
+    now = timezone.now()
+    is_person = actor is not None
+    message = Message.objects.create(
+        account=account,
+        conversation=conversation,
+        inbox_id=conversation.inbox_id,
+        message_type=MessageType.OUTGOING,
+        private=private,
+        content=content,
+        content_attributes=content_attributes or {},
+        status=DeliveryStatus.SENT if private else DeliveryStatus.QUEUED,
+        sender_type=sender_type or (SenderType.USER if is_person else SenderType.SYSTEM),
+        sender_user=actor.user if is_person else None,
+        sender_rule_id=performer.id if performer.type == "automation_rule" else None,
+        sender_name=sender_name if sender_name is not None else (performer.name or ""),
+        created_at=now,
+    )
+    _attach(message, attachments)
+    _touch(conversation, now, incoming=False, human_reply=is_person and not private)
+    conv_events.message_event(conv_events.MESSAGE_CREATED, message=message, performer=performer)
+    if not private:
+        delivery.queue(message)
+    return message
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    content: str = ""
+    source_id: str | None = None
+    content_type: str = "text"
+    content_attributes: dict = field(default_factory=dict)
+    attachments: tuple[NewAttachment, ...] = ()
+    created_at: datetime | None = None
+
+
+def message_receive(
+    *, conversation: Conversation, incoming: IncomingMessage
+) -> tuple[Message, bool]:
+    """Stores a contact's message once: a second delivery of the same provider id returns the
+    stored message and `False`. Sends the automatic replies the inbox calls for."""
+    if incoming.source_id:
+        existing = Message.objects.filter(
+            inbox_id=conversation.inbox_id, source_id=incoming.source_id
+        ).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            conversation = _lock(conversation)
+            if conversation.status == Status.SNOOZED:
+                conversation = _wake(conversation)
+            now = timezone.now()
+            message = Message.objects.create(
+                account_id=conversation.account_id,
+                conversation=conversation,
+                inbox_id=conversation.inbox_id,
+                message_type=MessageType.INCOMING,
+                content=(incoming.content or "")[:MAX_CONTENT],
+                content_type=incoming.content_type,
+                content_attributes=incoming.content_attributes,
+                source_id=incoming.source_id,
+                status=DeliveryStatus.DELIVERED,
+                sender_type=SenderType.CONTACT,
+                sender_contact=conversation.contact,
+                sender_name=conversation.contact.display_name,
+                created_at=incoming.created_at or now,
+            )
+            _attach(message, incoming.attachments)
+            _touch(conversation, now, incoming=True, human_reply=False)
+            performer = Performer(
+                type="contact", id=conversation.contact_id, name=conversation.contact.display_name
+            )
+            conv_events.message_event(
+                conv_events.MESSAGE_CREATED, message=message, performer=performer
+            )
+            _automatic_replies(conversation, message, now)
+    except IntegrityError:
+        # The same provider id arrived twice at the same moment: the other one stored it.
+        existing = Message.objects.filter(
+            inbox_id=conversation.inbox_id, source_id=incoming.source_id
+        ).first()
+        if existing is None:
+            raise
+        return existing, False
+    return message, True
+
+
+def _wake(conversation: Conversation) -> Conversation:
+    """A contact writing again reopens a snoozed conversation, whatever it was snoozed until
+    (Chatwoot's rule), whichever channel or endpoint the message came through."""
+    from conversations.services.conversations import conversation_status_set  # imports us
+
+    return conversation_status_set(
+        account=conversation.account,
+        actor=None,
+        conversation=conversation,
+        status=Status.OPEN,
+        performer=Performer(type="system", name=""),
+    )
+
+
+def _automatic_replies(conversation: Conversation, message: Message, now: datetime) -> None:
+    """The greeting on a conversation's first incoming message, and the out-of-office reply at
+    most once per closed period (not while an agent answered in the last few minutes)."""
+    inbox = conversation.inbox
+    system = Performer(type="system", name=inbox.name)
+    first_incoming = (
+        not Message.objects.filter(conversation=conversation, message_type=MessageType.INCOMING)
+        .exclude(pk=message.pk)
+        .exists()
+    )
+    if inbox.greeting_enabled and inbox.greeting_message.strip() and first_incoming:
+        _system_reply(conversation, inbox.greeting_message, system, kind="greeting")
+    if not inbox.working_hours_enabled or not inbox.out_of_office_message.strip():
+        return
+    if inbox_is_open(inbox, now):
+        return
+    # The closed period is named by when the inbox next opens; one that never opens is one
+    # endless period.
+    period = inbox_next_opening(inbox, now) or NEVER_OPENS
+    if conversation.out_of_office_sent_for == period:
+        return
+    if Message.objects.filter(
+        conversation=conversation,
+        message_type=MessageType.OUTGOING,
+        sender_type=SenderType.USER,
+        private=False,
+        created_at__gte=now - RECENT_AGENT_REPLY,
+    ).exists():
+        return
+    conversation.out_of_office_sent_for = period
+    conversation.save(update_fields=["out_of_office_sent_for", "updated_at"])
+    _system_reply(conversation, inbox.out_of_office_message, system, kind="out_of_office")
+
+
+def _system_reply(
+    conversation: Conversation, content: str, performer: Performer, *, kind: str
+) -> Message:
+    message = Message.objects.create(
+        account_id=conversation.account_id,
+        conversation=conversation,
+        inbox_id=conversation.inbox_id,
+        message_type=MessageType.OUTGOING,
+        content=content.strip(),
+        content_attributes={"automatic": kind},
+        status=DeliveryStatus.QUEUED,
+        sender_type=SenderType.SYSTEM,
+        sender_name=performer.name,
+    )
+    conv_events.message_event(conv_events.MESSAGE_CREATED, message=message, performer=performer)
+    delivery.queue(message)
+    return message
+
+
+def system_message_send(
+    *, conversation: Conversation, content: str, performer: Performer, kind: str
+) -> Message:
+    """An automatic message to the contact (e.g. a team's routing message); inside the caller's
+    transaction."""
+    return _system_reply(conversation, content, performer, kind=kind)
+
+
+def message_status_update(
+    *, inbox_id: int, source_id: str, status: str, error: str = "", at: datetime | None = None
+) -> bool:
+    """Moves a sent message's delivery status forward (sent → delivered → read, or failed);
+    a late or repeated status update changes nothing. Returns whether it changed."""
+    if status not in STATUS_RANK and status != DeliveryStatus.FAILED:
+        raise ValidationError({"status": _("Unknown delivery status.")})
+    qs = Message.objects.filter(inbox_id=inbox_id, source_id=source_id)
+    if status == DeliveryStatus.FAILED:
+        qs = qs.filter(status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENT])
+    else:
+        lower = [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
+        qs = qs.filter(status__in=lower)
+    with transaction.atomic():
+        changed = qs.update(status=status, external_error=error[:2000], updated_at=timezone.now())
+        if changed:
+            message = Message.objects.select_related(
+                "conversation__assignee__user", "conversation__contact", "conversation__team"
+            ).get(inbox_id=inbox_id, source_id=source_id)
+            conv_events.message_event(conv_events.MESSAGE_UPDATED, message=message, performer=None)
+    return bool(changed)
+
+
+@transaction.atomic
+def message_mark_sent(*, message_id: int, source_id: str | None) -> bool:
+    """Delivery accepted the message: record the provider's id, if the status is still queued."""
+    changed = Message.objects.filter(pk=message_id, status=DeliveryStatus.QUEUED).update(
+        status=DeliveryStatus.SENT, source_id=source_id, updated_at=timezone.now()
+    )
+    if changed:
+        message = Message.objects.select_related(
+            "conversation__assignee__user", "conversation__contact", "conversation__team"
+        ).get(pk=message_id)
+        conv_events.message_event(conv_events.MESSAGE_UPDATED, message=message, performer=None)
+    return bool(changed)
+
+
+@transaction.atomic
+def message_mark_failed(*, message_id: int, error: str) -> bool:
+    changed = Message.objects.filter(
+        Q(status=DeliveryStatus.QUEUED) | Q(status=DeliveryStatus.SENT), pk=message_id
+    ).update(status=DeliveryStatus.FAILED, external_error=error[:2000], updated_at=timezone.now())
+    if changed:
+        message = Message.objects.select_related(
+            "conversation__assignee__user", "conversation__contact", "conversation__team"
+        ).get(pk=message_id)
+        conv_events.message_event(conv_events.MESSAGE_UPDATED, message=message, performer=None)
+    return bool(changed)
+
+
+@transaction.atomic
+def message_delete(*, account: Account, actor: AccountUser, message: Message) -> Message:
+    """Chatwoot's delete: the content goes, the line stays ("This message was deleted")."""
+    conversation = message.conversation
+    check_access(account=account, actor=actor, conversation=conversation)
+    if (
+        message.message_type not in (MessageType.OUTGOING, MessageType.TEMPLATE)
+        and not actor.is_administrator
+    ):
+        raise ValidationError({"message": _("Only sent messages can be deleted.")})
+    with account_language(account):
+        placeholder = _("This message was deleted")
+    message.content = placeholder
+    message.content_attributes = {**message.content_attributes, "deleted": True}
+    message.save(update_fields=["content", "content_attributes", "updated_at"])
+    message.attachments.all().delete()
+    conv_events.message_event(
+        conv_events.MESSAGE_UPDATED, message=message, performer=performer_of(actor)
+    )
+    return message

@@ -1,0 +1,69 @@
+"""Background work of the conversations app. Thin: fetch by id, call a service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from conversations import delivery, services
+from conversations.models import DeliveryStatus, Message
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="conversations.deliver_message",
+    bind=True,
+    autoretry_for=(delivery.TransientDeliveryError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+)
+def deliver_message(self, message_id: int) -> str:
+    """Sends one outgoing message through its channel. Idempotent: a message that is no longer
+    queued (sent by an earlier run, or failed) is left alone."""
+    message = (
+        Message.objects.select_related(
+            "inbox", "conversation__contact_inbox", "conversation__contact"
+        )
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None or message.status != DeliveryStatus.QUEUED or message.private:
+        return "skipped"
+    backend = delivery.backend_for(message.inbox.channel_type)
+    if backend is None:
+        services.message_mark_sent(message_id=message_id, source_id=None)
+        return "sent"
+    try:
+        sent = backend.send(message)
+    except delivery.PermanentDeliveryError as exc:
+        services.message_mark_failed(message_id=message_id, error=str(exc))
+        return "failed"
+    except delivery.TransientDeliveryError as exc:
+        if self.request.retries >= self.max_retries:
+            services.message_mark_failed(message_id=message_id, error=str(exc))
+            return "failed"
+        raise
+    services.message_mark_sent(message_id=message_id, source_id=sent.source_id)
+    return "sent"
+
+
+@shared_task(name="conversations.intake", acks_late=True)
+def intake(conversation_id: int) -> None:
+    """A new conversation: the intake hooks (automation rules) decide first, then the inbox's
+    own auto-assignment takes what is still unassigned."""
+    services.conversation_intake(conversation_id=conversation_id)
+
+
+@shared_task(name="conversations.drain_assignment_queue", acks_late=True, expires=600)
+def drain_assignment_queue(inbox_id: int) -> int:
+    return services.assignment_queue_drain(inbox_id=inbox_id)
+
+
+@shared_task(name="conversations.wake_snoozed", expires=55)
+def wake_snoozed() -> int:
+    """Periodic: reopens snoozed conversations whose time has come."""
+    return services.conversations_wake_snoozed(at=timezone.now())

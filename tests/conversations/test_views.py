@@ -1,0 +1,342 @@
+"""The agents' workspace pages (pt-BR), the action endpoints behind its buttons, Contatos and
+Respostas prontas."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from conversations import services
+from conversations.models import CannedResponse, Contact, Conversation, Message
+from tests.factories import (
+    AccountUserFactory,
+    ContactInboxFactory,
+    ConversationFactory,
+    InboxFactory,
+    InboxMemberFactory,
+    MessageFactory,
+)
+
+pytestmark = pytest.mark.django_db
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def url(name, account, *args):
+    return reverse(f"conversations:{name}", args=[account.pk, *args])
+
+
+@pytest.fixture
+def setup(account, admin, agent, inbox, member, team_factory):
+    """Sofia (agent) works in `inbox`; Otto works in another inbox of the same account."""
+    InboxMemberFactory(inbox=inbox, account_user=agent)
+    other_inbox = InboxFactory(account=account, name="Outra caixa")
+    otto = AccountUserFactory(account=account, user__name="Otto")
+    InboxMemberFactory(inbox=other_inbox, account_user=otto)
+    mine = services.conversation_open_for(
+        contact_inbox=ContactInboxFactory(inbox=inbox, contact__name="Mariana")
+    ).conversation
+    services.message_receive(
+        conversation=mine, incoming=services.IncomingMessage(content="Olá, quero um orçamento")
+    )
+    services.conversation_assign_agent(
+        account=account, actor=None, conversation=mine, assignee=agent
+    )
+    hidden = ConversationFactory(
+        contact_inbox=ContactInboxFactory(inbox=other_inbox, contact__name="Segredo")
+    )
+    return {
+        "mine": mine,
+        "hidden": hidden,
+        "otto": otto,
+        "other_inbox": other_inbox,
+        "sales": team_factory("Comercial"),
+    }
+
+
+class TestWorkspace:
+    def test_portuguese_three_panes(self, login, account, agent, setup):
+        html = login(agent).get(url("workspace", account)).content.decode()
+        for label in ("Minhas", "Não atribuídas", "Todas", "Conversas", "Caixas de Entrada"):
+            assert label in html
+        assert "Mariana" in html and "Olá, quero um orçamento" in html
+        assert "Segredo" not in html
+
+    def test_agent_defaults_to_mine_and_admin_to_all(self, login, account, admin, agent, setup):
+        assert (
+            'data-filter="me" aria-current'
+            not in login(admin).get(url("workspace", account)).content.decode()
+        )
+        html = login(agent).get(url("workspace", account)).content.decode()
+        assert re.search(r'aria-current="page" data-filter="me"', html)
+
+    def test_open_conversation_shows_thread_and_actions(self, login, account, agent, setup):
+        html = (
+            login(agent)
+            .get(url("conversation", account, setup["mine"].display_id))
+            .content.decode()
+        )
+        assert "Olá, quero um orçamento" in html
+        for label in ("Encaminhar", "Resolver", "Responder", "Nota privada", "Enviar"):
+            assert label in html
+        assert "Conversa atribuída a Sofia Secretária por Automação" in html
+
+    def test_another_inbox_conversation_by_url_is_404(self, login, account, agent, setup):
+        client = login(agent)
+        hidden = setup["hidden"].display_id
+        for name in ("conversation", "pane", "messages"):
+            assert client.get(url(name, account, hidden)).status_code == 404
+        for name in ("reply", "assign", "forward", "status", "read"):
+            assert (
+                client.post(
+                    url(name, account, hidden), {"content": "x", "status": "resolved"}
+                ).status_code
+                == 404
+            )
+        assert not Message.objects.filter(conversation=setup["hidden"], content="x").exists()
+
+    def test_other_account_is_404(self, login, account, outsider, setup):
+        client = login(outsider)
+        assert client.get(url("workspace", account)).status_code == 404
+        assert client.get(url("conversation", account, setup["mine"].display_id)).status_code == 404
+
+    def test_list_query_count_is_constant(
+        self, login, account, admin, inbox, django_assert_num_queries
+    ):
+        client = login(admin)
+        list_url = url("list", account) + "?assignee_type=all"
+
+        def add(n):
+            for _ in range(n):
+                conversation = ConversationFactory(
+                    contact_inbox=ContactInboxFactory(inbox=inbox), assignee=admin
+                )
+                MessageFactory.create_batch(2, conversation=conversation)
+                services.conversation_labels_set(
+                    account=account, actor=None, conversation=conversation, titles=["vip"]
+                )
+
+        add(2)
+        client.get(list_url)
+        with django_assert_num_queries(5):
+            client.get(list_url)
+        add(20)
+        with django_assert_num_queries(5):
+            html = client.get(list_url).content.decode()
+        assert html.count("data-conversation=") == 22
+
+    def test_filters_and_search(self, login, account, admin, setup):
+        client = login(admin)
+        html = client.get(
+            url("list", account), {"assignee_type": "all", "q": "Mariana"}
+        ).content.decode()
+        assert "Mariana" in html and "Segredo" not in html
+        html = client.get(url("list", account), {"assignee_type": "unassigned"}).content.decode()
+        assert "Segredo" in html and "Mariana" not in html
+        html = client.get(
+            url("list", account), {"assignee_type": "all", "inbox_id": setup["other_inbox"].pk}
+        ).content.decode()
+        assert "Segredo" in html and "Mariana" not in html
+        html = client.get(
+            url("list", account), {"assignee_type": "all", "status": "resolved"}
+        ).content.decode()
+        assert "Nenhuma conversa aqui." in html
+
+
+class TestActions:
+    def test_reply_and_private_note(self, login, account, agent, setup, on_commit):
+        client = login(agent)
+        mine = setup["mine"]
+        with on_commit():  # delivery runs after the commit
+            response = client.post(
+                url("reply", account, mine.display_id), {"content": "Bom dia! Já vejo isso."}, **HX
+            )
+        assert response.status_code == 200 and "Bom dia! Já vejo isso." in response.content.decode()
+        client.post(
+            url("reply", account, mine.display_id),
+            {"content": "Cliente VIP", "private": "on"},
+            **HX,
+        )
+        reply = Message.objects.get(conversation=mine, content="Bom dia! Já vejo isso.")
+        note = Message.objects.get(conversation=mine, content="Cliente VIP")
+        assert (reply.private, reply.status, reply.sender_user) == (False, "sent", agent.user)
+        assert note.private and note.status == "sent"
+
+    def test_empty_reply_is_refused(self, login, account, agent, setup):
+        response = login(agent).post(
+            url("reply", account, setup["mine"].display_id), {"content": "  "}, **HX
+        )
+        assert response.status_code == 422
+        assert "Escreva uma mensagem ou anexe um arquivo." in response.content.decode()
+
+    def test_reply_with_attachment(self, login, account, agent, setup, settings, tmp_path):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        settings.MEDIA_ROOT = tmp_path
+        upload = SimpleUploadedFile(
+            "orcamento.pdf", b"%PDF-1.4 demo", content_type="application/pdf"
+        )
+        response = login(agent).post(
+            url("reply", account, setup["mine"].display_id),
+            {"content": "", "attachments": upload},
+            **HX,
+        )
+        assert response.status_code == 200
+        message = Message.objects.filter(
+            conversation=setup["mine"], message_type="outgoing"
+        ).latest("pk")
+        attachment = message.attachments.get()
+        assert (attachment.file_name, attachment.file_type, attachment.file_size) == (
+            "orcamento.pdf",
+            "file",
+            13,
+        )
+
+    def test_forward_to_team_with_note(self, login, account, agent, setup, member):
+        carla = member("Carla", setup["sales"])
+        response = login(agent).post(
+            url("forward", account, setup["mine"].display_id),
+            {"team": setup["sales"].pk, "assignee": "", "note": "Quer 20 unidades"},
+            **HX,
+        )
+        assert response.status_code == 200
+        conversation = Conversation.objects.get(pk=setup["mine"].pk)
+        assert (conversation.team, conversation.assignee) == (setup["sales"], carla)
+        assert (
+            Message.objects.get(conversation=conversation, private=True).content
+            == "Quer 20 unidades"
+        )
+
+    def test_forward_needs_a_destination(self, login, account, agent, setup):
+        response = login(agent).post(
+            url("forward", account, setup["mine"].display_id),
+            {"team": "", "assignee": "", "note": ""},
+            **HX,
+        )
+        assert response.status_code == 422
+        assert "Escolha um time ou um agente para encaminhar." in response.content.decode()
+
+    def test_assign_resolve_reopen_priority_labels(self, login, account, agent, admin, setup):
+        client = login(agent)
+        mine = setup["mine"]
+        client.post(url("assign", account, mine.display_id), {"assignee": admin.pk}, **HX)
+        client.post(url("status", account, mine.display_id), {"status": "resolved"}, **HX)
+        mine.refresh_from_db()
+        assert (mine.assignee, mine.status) == (admin, "resolved")
+        client.post(url("status", account, mine.display_id), {"status": "open"}, **HX)
+        client.post(url("priority", account, mine.display_id), {"priority": "urgent"}, **HX)
+        client.post(url("labels", account, mine.display_id), {"new_label": "Orçamento"}, **HX)
+        mine.refresh_from_db()
+        assert (mine.status, mine.priority) == ("open", "urgent")
+        assert [label.title for label in mine.labels.all()] == ["orçamento"]
+
+    def test_snooze_until_tomorrow_in_the_account_time_zone(self, login, account, agent, setup):
+        with time_machine.travel(
+            datetime(2026, 11, 25, 15, 0, tzinfo=ZoneInfo("America/Sao_Paulo")), tick=False
+        ):
+            login(agent).post(
+                url("snooze", account, setup["mine"].display_id), {"option": "tomorrow"}, **HX
+            )
+        mine = Conversation.objects.get(pk=setup["mine"].pk)
+        assert mine.status == "snoozed"
+        assert mine.snoozed_until == datetime(
+            2026, 11, 26, 9, 0, tzinfo=ZoneInfo("America/Sao_Paulo")
+        )
+
+    def test_without_htmx_actions_redirect_back(self, login, account, agent, setup):
+        response = login(agent).post(
+            url("status", account, setup["mine"].display_id), {"status": "pending"}
+        )
+        assert response.status_code == 302
+        assert response["Location"].startswith(
+            url("conversation", account, setup["mine"].display_id)
+        )
+
+    def test_read_clears_unread(self, login, account, agent, setup):
+        client = login(agent)
+        list_html = client.get(url("list", account), {"assignee_type": "me"}).content.decode()
+        assert 'class="unread-count"' in list_html
+        assert client.post(url("read", account, setup["mine"].display_id)).status_code == 204
+        assert (
+            'class="unread-count"'
+            not in client.get(url("list", account), {"assignee_type": "me"}).content.decode()
+        )
+
+
+class TestContactsAndCanned:
+    def test_contacts_list_and_edit(self, login, account, agent, setup):
+        client = login(agent)
+        html = client.get(url("contacts", account)).content.decode()
+        assert "Mariana" in html and "Segredo" not in html
+        contact = setup["mine"].contact
+        response = client.post(
+            url("contact", account, contact.pk),
+            {
+                "name": "Mariana Souza",
+                "phone_number": "+55 11 91234-5678",
+                "email": "",
+                "identifier": "",
+            },
+        )
+        assert response.status_code == 302
+        contact.refresh_from_db()
+        assert (contact.name, contact.phone_number) == ("Mariana Souza", "+5511912345678")
+
+    def test_contact_of_another_inbox_is_404_and_delete_is_admin_only(
+        self, login, account, agent, admin, setup
+    ):
+        assert (
+            login(agent).get(url("contact", account, setup["hidden"].contact_id)).status_code == 404
+        )
+        assert (
+            login(agent).post(url("contact_delete", account, setup["mine"].contact_id)).status_code
+            == 403
+        )
+        assert (
+            login(admin).post(url("contact_delete", account, setup["mine"].contact_id)).status_code
+            == 302
+        )
+        assert not Contact.objects.filter(pk=setup["mine"].contact_id).exists()
+
+    def test_canned_responses_crud_and_search(self, login, account, admin, agent):
+        client = login(admin)
+        assert (
+            client.post(
+                url("canned_new", account),
+                {"short_code": "bomdia", "content": "Bom dia! Como posso ajudar?"},
+            ).status_code
+            == 302
+        )
+        row = CannedResponse.objects.get(account=account)
+        assert (
+            client.post(
+                url("canned_new", account), {"short_code": "BOMDIA", "content": "x"}
+            ).status_code
+            == 422
+        )
+        assert (
+            client.post(
+                url("canned_edit", account, row.pk), {"short_code": "bd", "content": "Bom dia!"}
+            ).status_code
+            == 302
+        )
+        body = login(agent).get(url("canned_search", account), {"q": "/b"}).json()
+        assert body == {"payload": [{"short_code": "bd", "content": "Bom dia!"}]}
+        assert login(agent).get(url("canned_responses", account)).status_code == 403
+        assert login(admin).post(url("canned_delete", account, row.pk)).status_code == 302
+        assert not CannedResponse.objects.exists()
+
+    def test_canned_of_another_account_is_404(self, login, account, outsider):
+        row = services.canned_response_create(
+            account=account, actor=None, short_code="x", content="y"
+        )
+        assert (
+            login(outsider)
+            .post(reverse("conversations:canned_delete", args=[outsider.account_id, row.pk]))
+            .status_code
+            == 404
+        )
