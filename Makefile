@@ -52,7 +52,7 @@ test: install compilemessages browser
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) REDIS_KEY_PREFIX=nexloo-test \
 		$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install

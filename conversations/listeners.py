@@ -51,7 +51,14 @@ def on_team_members(event: events.Event) -> None:
     _drain(inbox_ids)
 
 
+def on_any(event: events.Event) -> None:
+    from conversations.selectors import bump_version
+
+    bump_version(event.account_id)
+
+
 def connect() -> None:
+    events.subscribe(events.ALL)(on_any)
     events.subscribe(account_events.PRESENCE_UPDATE)(on_presence)
     events.subscribe(inbox_events.INBOX_MEMBERS_CHANGED, inbox_events.INBOX_UPDATED)(
         on_inbox_change

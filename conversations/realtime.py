@@ -27,11 +27,13 @@ def recipients(event: events.Event) -> set[int]:
                 "user_id", flat=True
             )
         )
-    users = set(
-        AccountUser.objects.filter(
-            account_id=event.account_id, role=Role.ADMINISTRATOR
-        ).values_list("user_id", flat=True)
-    )
+    users: set[int] = set()
+    if event.admins:
+        users.update(
+            AccountUser.objects.filter(
+                account_id=event.account_id, role=Role.ADMINISTRATOR
+            ).values_list("user_id", flat=True)
+        )
     if event.inbox_id is not None:
         users.update(
             InboxMember.objects.filter(inbox_id=event.inbox_id).values_list(

@@ -8,8 +8,11 @@ count and the labels come in by subqueries and one prefetch.
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -96,20 +99,23 @@ def _base(
         )
     if f.q:
         term = f.q.lstrip("#")
-        match = (
-            Q(contact__name__icontains=f.q)
-            | Q(contact__phone_number__icontains=f.q)
-            | Q(contact__email__icontains=f.q)
-            | Q(contact__identifier=f.q)
-            # Like Chatwoot: what was written (private notes stay out of search).
-            | Exists(
-                Message.objects.filter(
-                    conversation=OuterRef("pk"),
-                    message_type__in=(MessageType.INCOMING, MessageType.OUTGOING),
-                    private=False,
-                    content__icontains=f.q,
-                )
-            )
+        # Two small id sets (each served by its trigram index, see migration 0002) rather than
+        # an OR across a join, which would read every contact.
+        contacts = Contact.objects.for_account(membership.account_id).filter(
+            Q(name__icontains=f.q)
+            | Q(phone_number__icontains=f.q)
+            | Q(email__icontains=f.q)
+            | Q(identifier=f.q)
+        )
+        # Like Chatwoot: what was written (private notes stay out of search).
+        written = Message.objects.filter(
+            account_id=membership.account_id,
+            message_type__in=(MessageType.INCOMING, MessageType.OUTGOING),
+            private=False,
+            content__icontains=f.q,
+        )
+        match = Q(contact_id__in=Subquery(contacts.values("pk"))) | Q(
+            pk__in=Subquery(written.values("conversation_id"))
         )
         if term.isdigit():
             match |= Q(display_id=int(term))
@@ -175,21 +181,65 @@ class ConversationPage:
 
 def conversations_page(*, membership: AccountUser, f: ConversationFilter) -> ConversationPage:
     offset = (f.page - 1) * PAGE_SIZE
-    rows = list(with_list_data(_base(membership, f))[offset : offset + PAGE_SIZE + 1])
-    return ConversationPage(
-        conversations=rows[:PAGE_SIZE], page=f.page, has_next=len(rows) > PAGE_SIZE
+    # First the page's ids (the index walks past the skipped rows cheaply), then the row data
+    # for those 25 only: the last-message and unread subqueries never run for skipped rows.
+    ids = list(
+        _base(membership, f)
+        .order_by("-last_activity_at", "-id")
+        .values_list("pk", flat=True)[offset : offset + PAGE_SIZE + 1]
     )
+    rows = list(with_list_data(Conversation.objects.filter(pk__in=ids[:PAGE_SIZE]))) if ids else []
+    return ConversationPage(conversations=rows, page=f.page, has_next=len(ids) > PAGE_SIZE)
 
 
 def conversation_counts(*, membership: AccountUser, f: ConversationFilter) -> dict[str, int]:
-    """Chatwoot's meta: mine, unassigned, assigned and all, for the same filters (one query)."""
-    qs = _base(membership, f, with_assignee=False)
-    return qs.aggregate(
+    """Chatwoot's meta: mine, unassigned, assigned and all, for the same filters (one query).
+
+    Counting reads every matching row, so the result is cached per person and filter under the
+    account's *version*, which every event of the account bumps (conversations.listeners): a
+    count is never served after a change it does not include, and never recomputed without one.
+    """
+    key = _counts_key(membership, f)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    counts = _base(membership, f, with_assignee=False).aggregate(
         mine_count=Count("pk", filter=Q(assignee=membership)),
         unassigned_count=Count("pk", filter=Q(assignee__isnull=True)),
         assigned_count=Count("pk", filter=Q(assignee__isnull=False)),
         all_count=Count("pk"),
     )
+    cache.set(key, counts, COUNTS_TTL)
+    return counts
+
+
+COUNTS_TTL = 300
+
+
+def _version_key(account_id: int) -> str:
+    return f"conversations:version:{account_id}"
+
+
+def bump_version(account_id: int) -> None:
+    """Something in the account changed: cached counts no longer apply. The version is a random
+    token, not a counter, so it can never come back to a value some old entry was cached under."""
+    cache.set(_version_key(account_id), uuid.uuid4().hex, None)
+
+
+def _version(account_id: int) -> str:
+    key = _version_key(account_id)
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, uuid.uuid4().hex, None)
+        version = cache.get(key)
+    return version
+
+
+def _counts_key(membership: AccountUser, f: ConversationFilter) -> str:
+    version = _version(membership.account_id)
+    params = (f.assignee_type, f.status, f.inbox_id, f.team_id, f.labels, f.q)
+    digest = hashlib.sha1(repr(params).encode(), usedforsecurity=False).hexdigest()
+    return f"conversations:counts:{membership.account_id}:{version}:{membership.pk}:{digest}"
 
 
 def conversation_get(*, membership: AccountUser, display_id: int | str) -> Conversation:
@@ -253,13 +303,9 @@ def message_get(*, conversation: Conversation, message_id: int | str) -> Message
 
 
 def visible_contacts(*, membership: AccountUser) -> QuerySet[Contact]:
-    """Administrators see every contact; agents the contacts of conversations they can see."""
-    qs = Contact.objects.for_account(membership.account_id)
-    if membership.is_administrator:
-        return qs
-    return qs.filter(
-        Exists(visible_conversations(membership=membership).filter(contact=OuterRef("pk")))
-    )
+    """Every member sees the account's contacts (as in Chatwoot): an agent who creates a contact
+    can use it. Their conversations stay visible only as `visible_conversations` allows."""
+    return Contact.objects.for_account(membership.account_id)
 
 
 def contacts_list(*, membership: AccountUser, q: str = "") -> QuerySet[Contact]:

@@ -247,6 +247,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Largest file an agent (or an API client) may attach to a message.
+MAX_ATTACHMENT_BYTES = env.int("MAX_ATTACHMENT_MB", default=40) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- E-mail ------------------------------------------------------------------------------------

@@ -21,6 +21,18 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _fresh_cache():
+    """The test databases start empty every run; the cache (Redis) must too, or ids reused by a
+    new run would meet entries an old run left behind. Only this worker's keys are removed."""
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(f"{settings.REDIS_KEY_PREFIX}:*"):
+        client.delete(key)
+    yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _celery_eager():
     """Tasks run in-process right after the commit; tests that need a real worker say so."""
     celery_app.conf.task_always_eager = True
@@ -41,6 +53,14 @@ def _close_pool_before_teardown(django_db_setup):
 @pytest.fixture(autouse=True)
 def _site_url(settings):
     settings.SITE_URL = "http://testserver"
+
+
+@pytest.fixture(autouse=True)
+def _no_count_cache(monkeypatch, request):
+    """Factories write without events, so the conversation counts' cache (invalidated by
+    events) would go stale inside a test; tests of that cache opt back in."""
+    if "count_cache" not in request.keywords:
+        monkeypatch.setattr("conversations.selectors.COUNTS_TTL", 0)
 
 
 @pytest.fixture

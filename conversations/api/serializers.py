@@ -22,7 +22,29 @@ def ts(value) -> int | None:
     return int(value.timestamp()) if value else None
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class DirectRepresentation:
+    """Renders `Meta.fields` straight from the object: `get_<name>()` when the serializer has
+    one, else the attribute (or the declared `source`). The values are JSON-ready already, and
+    skipping DRF's per-field machinery makes a page of 25 conversations several times cheaper
+    (see bench/conversations.py). The declared fields still document the schema."""
+
+    def to_representation(self, obj):
+        plan = type(self).__dict__.get("_plan")
+        if plan is None:
+            plan = []
+            for name in self.Meta.fields:
+                getter = getattr(type(self), f"get_{name}", None)
+                field = self.fields.get(name)
+                source = getattr(field, "source", None) or name
+                plan.append((name, getter, source))
+            type(self)._plan = plan
+        return {
+            name: getter(self, obj) if getter else getattr(obj, source)
+            for name, getter, source in plan
+        }
+
+
+class ContactSerializer(DirectRepresentation, serializers.ModelSerializer):
     thumbnail = serializers.SerializerMethodField()
     blocked = serializers.SerializerMethodField()
     last_activity_at = serializers.SerializerMethodField()
@@ -140,7 +162,7 @@ class MessageSerializer(serializers.ModelSerializer):
         return {"id": obj.sender_rule_id, "name": obj.sender_name, "type": obj.sender_type}
 
 
-class ConversationSerializer(serializers.ModelSerializer):
+class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
     """Chatwoot's `conversation` with `meta` (sender, assignee, team) and the list extras
     (`unread_count`, `last_non_activity_message`)."""
 
@@ -201,7 +223,7 @@ class ConversationSerializer(serializers.ModelSerializer):
     def get_meta(self, obj) -> dict:
         assignee = obj.assignee
         return {
-            "sender": ContactSerializer(obj.contact).data,
+            "sender": ContactSerializer().to_representation(obj.contact),
             "channel": obj.inbox.channel_type,
             "assignee": (
                 {

@@ -35,6 +35,7 @@ from conversations.services.common import (
 )
 from conversations.services.messages import activity_add
 from inboxes.models import Inbox
+from nexloo.core import events
 from nexloo.core.errors import NotFound, ValidationError
 from nexloo.core.events import Performer
 
@@ -373,4 +374,16 @@ def conversation_mark_read(
 ) -> None:
     """The agents have seen everything up to now (clears the unread count)."""
     check_access(account=account, actor=actor, conversation=conversation)
-    Conversation.objects.filter(pk=conversation.pk).update(agent_last_seen_at=timezone.now())
+    now = timezone.now()
+    Conversation.objects.filter(pk=conversation.pk).update(agent_last_seen_at=now)
+    # The person's other tabs clear the unread count too.
+    events.emit(
+        events.Event(
+            name=conv_events.CONVERSATION_READ,
+            account_id=account.pk,
+            data={"id": conversation.display_id, "agent_last_seen_at": int(now.timestamp())},
+            performer=performer_of(actor),
+            user_ids=frozenset({actor.user_id}),
+            admins=False,
+        )
+    )

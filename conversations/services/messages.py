@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -34,6 +35,7 @@ from nexloo.core.events import Performer
 # No out-of-office reply while an agent answered this recently: a person is clearly there.
 RECENT_AGENT_REPLY = timedelta(minutes=5)
 MAX_CONTENT = 20_000
+RESERVED_ATTRIBUTES = frozenset({"automatic", "deleted"})
 NEVER_OPENS = datetime(9999, 12, 31, tzinfo=UTC)
 
 
@@ -45,6 +47,18 @@ class NewAttachment:
     content_type: str = ""
     external_url: str = ""
     meta: dict = field(default_factory=dict)
+
+
+def check_attachments(attachments: Sequence[NewAttachment]) -> None:
+    limit = settings.MAX_ATTACHMENT_BYTES
+    for attachment in attachments:
+        if attachment.content is not None and len(attachment.content) > limit:
+            raise ValidationError(
+                {
+                    "attachments": _("%(name)s is larger than %(mb)s MB.")
+                    % {"name": attachment.file_name or _("The file"), "mb": limit // (1024 * 1024)}
+                }
+            )
 
 
 def _lock(conversation: Conversation) -> Conversation:
@@ -127,6 +141,11 @@ def message_send(
         raise ValidationError({"content": _("Write a message or attach a file.")})
     if len(content) > MAX_CONTENT:
         raise ValidationError({"content": _("The message is too long.")})
+    check_attachments(attachments)
+    # What the system writes about a message (automatic reply, deleted) is not for clients to set.
+    content_attributes = {
+        k: v for k, v in (content_attributes or {}).items() if k not in RESERVED_ATTRIBUTES
+    }
     performer = performer_of(actor, performer)
     conversation = _lock(conversation)
     now = timezone.now()

@@ -55,6 +55,7 @@ class Event:
     inbox_id: int | None = None
     user_ids: frozenset[int] = frozenset()
     everyone: bool = False  # every user of the account (presence, account settings)
+    admins: bool = True  # False: only the named users (e.g. "you read this" to your own tabs)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     occurred_at: datetime = field(default_factory=timezone.now)
 

@@ -122,10 +122,10 @@ class TestWorkspace:
 
         add(2)
         client.get(list_url)
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(6):
             client.get(list_url)
         add(20)
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(6):
             html = client.get(list_url).content.decode()
         assert html.count("data-conversation=") == 22
 
@@ -271,7 +271,7 @@ class TestContactsAndCanned:
     def test_contacts_list_and_edit(self, login, account, agent, setup):
         client = login(agent)
         html = client.get(url("contacts", account)).content.decode()
-        assert "Mariana" in html and "Segredo" not in html
+        assert "Mariana" in html and "Segredo" in html  # contacts are the account's
         contact = setup["mine"].contact
         response = client.post(
             url("contact", account, contact.pk),
@@ -286,12 +286,12 @@ class TestContactsAndCanned:
         contact.refresh_from_db()
         assert (contact.name, contact.phone_number) == ("Mariana Souza", "+5511912345678")
 
-    def test_contact_of_another_inbox_is_404_and_delete_is_admin_only(
+    def test_contact_page_hides_other_inboxes_conversations_and_delete_is_admin_only(
         self, login, account, agent, admin, setup
     ):
-        assert (
-            login(agent).get(url("contact", account, setup["hidden"].contact_id)).status_code == 404
-        )
+        page = login(agent).get(url("contact", account, setup["hidden"].contact_id))
+        assert page.status_code == 200
+        assert f"#{setup['hidden'].display_id}" not in page.content.decode()
         assert (
             login(agent).post(url("contact_delete", account, setup["mine"].contact_id)).status_code
             == 403
@@ -301,6 +301,12 @@ class TestContactsAndCanned:
             == 302
         )
         assert not Contact.objects.filter(pk=setup["mine"].contact_id).exists()
+
+    def test_contact_of_another_account_is_404(self, login, account, outsider, setup):
+        assert (
+            login(outsider).get(url("contact", account, setup["mine"].contact_id)).status_code
+            == 404
+        )
 
     def test_canned_responses_crud_and_search(self, login, account, admin, agent):
         client = login(admin)

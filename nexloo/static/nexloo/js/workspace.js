@@ -197,6 +197,8 @@
           debounce("read", markRead, 500);
         }
       }
+    } else if (frame.event === "conversation.read") {
+      debounce("list", refreshList, 150);
     } else if (frame.event === "presence.update" || frame.event.startsWith("inbox.") || frame.event.startsWith("team.")) {
       debounce("counts", refreshCounts, 500);
     }
