@@ -22,3 +22,13 @@ inbox_tabs: list[InboxTab] = []
 def register_inbox_tab(tab: InboxTab) -> None:
     if all(t.key != tab.key for t in inbox_tabs):
         inbox_tabs.append(tab)
+
+
+# Channels an administrator can create from Configurações → Caixas de Entrada. The API channel
+# needs no setup; a channel app (WhatsApp) registers its type once it can configure it.
+creatable_channels: list[str] = ["api"]
+
+
+def register_creatable_channel(channel_type: str) -> None:
+    if channel_type not in creatable_channels:
+        creatable_channels.append(channel_type)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import timezone_choices
 from accounts.models import Account, AccountUser
 from inboxes.business_hours import Interval, format_hhmm, parse_hhmm
+from inboxes.extensions import creatable_channels
 from inboxes.models import WEEKDAYS, AssignmentPolicy, ChannelType, Inbox
 from inboxes.services import CLOSED, OPEN_ALL_DAY, DayHours
 
@@ -28,6 +29,9 @@ class InboxCreateForm(forms.Form):
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["timezone"].initial = account.timezone
+        self.fields["channel_type"].choices = [
+            (value, label) for value, label in ChannelType.choices if value in creatable_channels
+        ]
 
 
 class InboxSettingsForm(forms.Form):

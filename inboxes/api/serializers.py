@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from inboxes.business_hours import ALL_DAY, Interval, format_hhmm, parse_hhmm
@@ -153,10 +154,8 @@ def day_hours_from_payload(item: dict) -> DayHours:
 
 
 class _DayPayload(serializers.Serializer):
-    """Turns an entry into `hours` (DayHours); a bad time names the day it belongs to."""
-
-    def day_label(self, attrs: dict) -> str:
-        raise NotImplementedError
+    """Turns an entry into `hours` (DayHours); a bad time names the day it belongs to (each
+    subclass says how, in `day_label(attrs)`)."""
 
     def validate(self, attrs: dict) -> dict:
         try:
@@ -249,7 +248,9 @@ class InboxWriteSerializer(serializers.Serializer):
         channel = self.validated_data.get("channel") or {}
         kind = channel.get("type", "api")
         if kind not in CHANNEL_INPUT:
-            raise serializers.ValidationError({"channel": [f"Unsupported channel type: {kind}"]})
+            raise serializers.ValidationError(
+                {"channel": [_("Unsupported channel type: %(kind)s") % {"kind": kind}]}
+            )
         return CHANNEL_INPUT[kind]
 
 

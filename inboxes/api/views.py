@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -67,7 +68,7 @@ class InboxListView(AccountAPIView):
         payload.is_valid(raise_exception=True)
         settings = payload.settings()
         if "name" not in settings:
-            raise serializers.ValidationError({"name": ["This field is required."]})
+            raise serializers.ValidationError({"name": [_("This field is required.")]})
         with transaction.atomic():
             inbox = services.inbox_create(
                 account=self.account,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -35,7 +36,7 @@ class TeamListView(AccountAPIView):
         payload = TeamWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         if "name" not in payload.validated_data:
-            raise serializers.ValidationError({"name": ["This field is required."]})
+            raise serializers.ValidationError({"name": [_("This field is required.")]})
         team = services.team_create(
             account=self.account, actor=self.membership, **payload.validated_data
         )
