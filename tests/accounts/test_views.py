@@ -381,3 +381,7 @@ def test_invitation_model_usable_window(account):
     )
     assert inv.is_usable()
     assert not inv.is_usable(at=timezone.now() + timedelta(minutes=2))
+
+
+def test_profile_of_another_account_is_404(login, account, outsider):
+    assert login(outsider).get(reverse("profile", args=[account.pk])).status_code == 404

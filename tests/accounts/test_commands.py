@@ -1,0 +1,105 @@
+"""Command-line entry points: create_account, create_platform_token, seed_cenario4, and the
+development mailbox."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.models import Account, AccountUser, Role
+from conversations.models import Conversation
+from inboxes.models import InboxMember, ScheduleRule
+from teams.models import Team
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> dict:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_create_account_prints_ids_and_a_working_token():
+    result = run(
+        "create_account",
+        "--name", "Loja Verde",
+        "--admin-email", "dona@lojaverde.com.br",
+        "--admin-name", "Dona",
+        "--password", "Uma-senha-forte-1",
+    )  # fmt: skip
+    account = Account.objects.get(pk=result["account_id"])
+    assert account.name == "Loja Verde"
+    membership = AccountUser.objects.get(account=account, user_id=result["user_id"])
+    assert membership.role == Role.ADMINISTRATOR
+    client = APIClient()
+    client.credentials(HTTP_API_ACCESS_TOKEN=result["api_access_token"])
+    assert client.get(f"/api/v1/accounts/{account.pk}/agents").status_code == 200
+
+
+def test_create_account_refuses_bad_input_clearly():
+    with pytest.raises(CommandError, match="senha|password"):
+        run(
+            "create_account", "--name", "X", "--admin-email", "x@x.com.br",
+            "--admin-name", "X", "--password", "123",
+        )  # fmt: skip
+    assert not Account.objects.exists()
+
+
+def test_create_platform_token():
+    result = run("create_platform_token", "--name", "provisionamento")
+    client = APIClient()
+    client.credentials(HTTP_API_ACCESS_TOKEN=result["api_access_token"])
+    response = client.post("/platform/api/v1/accounts", {"name": "Nova"}, format="json")
+    assert response.status_code == 200
+
+
+def test_seed_cenario4_builds_the_scenario(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        result = run("seed_cenario4")
+    account = Account.objects.get(pk=result["account_id"])
+    people = AccountUser.objects.filter(account=account)
+    assert people.count() == 5
+    assert people.filter(role=Role.ADMINISTRATOR).count() == 1
+    members = InboxMember.objects.filter(inbox_id=result["inbox_id"])
+    assert {m.account_user.user.email for m in members} == {
+        result["people"][p] for p in ("secretaria", "comercial1", "comercial2", "comercial3")
+    }
+    weekly = ScheduleRule.objects.filter(inbox_id=result["inbox_id"], date__isnull=True)
+    assert {
+        (r.day_of_week, r.start_minute, r.end_minute) for r in weekly if r.kind == "interval"
+    } == {
+        *((d, 510, 1020) for d in range(1, 6)),
+        (6, 540, 720),
+    }
+    reception = Team.objects.get(account=account, name="Recepção")
+    assert reception.allow_auto_assign and reception.routing_message
+    assert [m.account_user.user.email for m in reception.members.all()] == [
+        result["people"]["secretaria"]
+    ]
+    # The sample conversations went to Recepção and, by round robin, to the secretária.
+    for conversation in Conversation.objects.filter(account=account):
+        assert conversation.team == reception
+        assert conversation.assignee.user.email == result["people"]["secretaria"]
+    with pytest.raises(CommandError):
+        run("seed_cenario4")
+
+
+def test_dev_mailbox_lists_the_file_backend_mail(client, settings, tmp_path):
+    from django.core.mail import EmailMessage
+    from django.core.mail.backends.filebased import EmailBackend
+
+    settings.EMAIL_FILE_PATH = tmp_path
+    backend = EmailBackend(file_path=str(tmp_path))
+    backend.send_messages(
+        [EmailMessage("Convite", "Abra http://x/invitation/1-abc/", to=["a@b.com"])]
+    )
+    # Mounted because the suite's settings are the development defaults (DEBUG, no EMAIL_URL).
+    assert settings.DEV_MAILBOX
+    html = client.get(reverse("dev_mailbox")).content.decode()
+    assert "Convite" in html and "a@b.com" in html
