@@ -43,7 +43,7 @@ def test_create_account_prints_ids_and_a_working_token():
 
 
 def test_create_account_refuses_bad_input_clearly():
-    with pytest.raises(CommandError, match="senha|password"):
+    with pytest.raises(CommandError, match=r"senha|password"):
         run(
             "create_account", "--name", "X", "--admin-email", "x@x.com.br",
             "--admin-name", "X", "--password", "123",

@@ -31,6 +31,15 @@
     }
   });
 
+  // Success messages step aside after a while (errors stay until the person acts).
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".messages .alert-success").forEach(function (el) {
+      setTimeout(function () {
+        el.remove();
+      }, 6000);
+    });
+  });
+
   document.addEventListener("change", function (event) {
     const switcher = event.target.closest("[data-account-switch]");
     if (switcher) {
