@@ -6,19 +6,13 @@ from allauth.account.models import EmailAddress
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import AccessToken, Account, AccountUser, PlatformApp, Role, User, hash_secret
-from nexloo.core.errors import NotFound
+from nexloo.core.tenancy import get_or_not_found
 
 
 def membership_get(*, user: User, account_id: int | str) -> AccountUser:
     """The user's membership in an account; NotFound when they have none (or it doesn't exist)."""
-    try:
-        return (
-            AccountUser.objects.select_related("account", "user")
-            .filter(user=user, account_id=int(account_id))
-            .get()
-        )
-    except (AccountUser.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("account not found") from exc
+    memberships = AccountUser.objects.select_related("account", "user").filter(user=user)
+    return get_or_not_found(memberships, account_id=account_id)
 
 
 def memberships_of(*, user: User) -> QuerySet[AccountUser]:
@@ -34,7 +28,7 @@ def _verified() -> Exists:
 
 
 def agents_list(*, account: Account, query: str = "", role: str = "") -> QuerySet[AccountUser]:
-    """The account's people, administrators first, with `verified` annotated (one query)."""
+    """The account's people by name, with `verified` annotated (one query)."""
     qs = (
         AccountUser.objects.for_account(account)
         .select_related("user")
@@ -50,14 +44,7 @@ def agents_list(*, account: Account, query: str = "", role: str = "") -> QuerySe
 
 def agent_get(*, account: Account, user_id: int | str) -> AccountUser:
     """An agent of the account by user id (Chatwoot's agent id is the user's id)."""
-    try:
-        return agents_list(account=account).get(user_id=int(user_id))
-    except (AccountUser.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("agent not found") from exc
-
-
-def administrators_count(*, account: Account) -> int:
-    return AccountUser.objects.for_account(account).filter(role=Role.ADMINISTRATOR).count()
+    return get_or_not_found(agents_list(account=account), user_id=user_id)
 
 
 def token_owner(token: str) -> AccessToken | None:
@@ -72,17 +59,11 @@ def token_owner(token: str) -> AccessToken | None:
 
 def platform_account_get(*, app: PlatformApp, account_id: int | str) -> Account:
     """An account the platform app created; any other answers NotFound."""
-    try:
-        return app.accounts.get(pk=int(account_id))
-    except (Account.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("account not found") from exc
+    return get_or_not_found(app.accounts.all(), pk=account_id)
 
 
 def platform_user_get(*, app: PlatformApp, user_id: int | str) -> User:
-    try:
-        return app.users.get(pk=int(user_id))
-    except (User.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("user not found") from exc
+    return get_or_not_found(app.users.all(), pk=user_id)
 
 
 def platform_account_users(*, account: Account) -> QuerySet[AccountUser]:

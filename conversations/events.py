@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.events import API_AVAILABILITY
+from conversations.files import attachment_url
 from conversations.models import Contact, Conversation, Message
 from nexloo.core import events
 from nexloo.core.events import Performer
@@ -25,6 +26,7 @@ MESSAGE_CREATED = "message.created"
 MESSAGE_UPDATED = "message.updated"
 CONTACT_CREATED = "contact.created"
 CONTACT_UPDATED = "contact.updated"
+CONTACT_DELETED = "contact.deleted"
 
 
 def iso(value) -> str | None:
@@ -117,7 +119,7 @@ def message_data(message: Message) -> dict[str, Any]:
             {
                 "id": a.pk,
                 "file_type": a.file_type,
-                "data_url": a.file.url if a.file else a.external_url,
+                "data_url": attachment_url(a),
                 "file_size": a.file_size,
                 "file_name": a.file_name,
             }

@@ -8,13 +8,15 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account, AccountUser
+from accounts.models import AccountUser
 from conversations.models import Priority
+from inboxes.models import Inbox
+from inboxes.selectors import assignable_members
 from teams.models import Team
 
 
-def _agents(account: Account):
-    return AccountUser.objects.for_account(account).select_related("user").order_by("user__name")
+def _assignable(inbox: Inbox):
+    return assignable_members(inbox_id=inbox.pk, account_id=inbox.account_id)
 
 
 class ReplyForm(forms.Form):
@@ -39,9 +41,9 @@ class AssignForm(forms.Form):
         empty_label=_("Nobody"),
     )
 
-    def __init__(self, *args, account: Account, **kwargs):
+    def __init__(self, *args, inbox: Inbox, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = _agents(account)
+        self.fields["assignee"].queryset = _assignable(inbox)
         self.fields["assignee"].label_from_instance = lambda m: m.user.available_name
 
 
@@ -64,10 +66,10 @@ class ForwardForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, account: Account, **kwargs):
+    def __init__(self, *args, inbox: Inbox, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = Team.objects.for_account(account).order_by("name")
-        self.fields["assignee"].queryset = _agents(account)
+        self.fields["team"].queryset = Team.objects.for_account(inbox.account_id).order_by("name")
+        self.fields["assignee"].queryset = _assignable(inbox)
         self.fields["assignee"].label_from_instance = lambda m: m.user.available_name
 
     def clean(self):

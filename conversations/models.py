@@ -250,6 +250,9 @@ class Message(TenantModel):
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.SENT
     )
     external_error = models.TextField(blank=True, default="")
+    # Set by the delivery task before it calls the provider, so that a redelivered task does not
+    # send the same reply twice (see services.message_claim_delivery).
+    delivery_claimed_at = models.DateTimeField(null=True, blank=True)
     sender_type = models.CharField(max_length=16, choices=SenderType.choices)
     sender_contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -16,9 +16,6 @@ from nexloo.core import events, realtime
 
 logger = logging.getLogger(__name__)
 
-# Internal bookkeeping events that browsers have no use for.
-NOT_PUSHED: frozenset[str] = frozenset()
-
 
 def recipients(event: events.Event) -> set[int]:
     if event.everyone:
@@ -45,8 +42,6 @@ def recipients(event: events.Event) -> set[int]:
 
 
 def push(event: events.Event) -> None:
-    if event.name in NOT_PUSHED:
-        return
     users = recipients(event)
     frame = realtime.frame(event.name, event.data, event.account_id)
     frame["performer"] = event.performer.as_dict() if event.performer else None

@@ -28,7 +28,7 @@ from conversations.models import (
     Status,
 )
 from inboxes.models import InboxMember
-from nexloo.core.errors import NotFound
+from nexloo.core.tenancy import get_or_not_found
 
 PAGE_SIZE = 25
 ASSIGNEE_TYPES = ("me", "unassigned", "assigned", "all")
@@ -39,7 +39,7 @@ def visible_conversations(*, membership: AccountUser) -> QuerySet[Conversation]:
     if membership.is_administrator:
         return qs
     member_inboxes = InboxMember.objects.filter(account_user=membership).values("inbox_id")
-    return qs.filter(Q(inbox_id__in=Subquery(member_inboxes)) | Q(assignee=membership))
+    return qs.filter(inbox_id__in=Subquery(member_inboxes))
 
 
 @dataclass(frozen=True)
@@ -179,17 +179,24 @@ class ConversationPage:
     has_next: bool
 
 
-def conversations_page(*, membership: AccountUser, f: ConversationFilter) -> ConversationPage:
-    offset = (f.page - 1) * PAGE_SIZE
+def conversations_page(
+    *, membership: AccountUser, f: ConversationFilter, through_page: int = 1
+) -> ConversationPage:
+    """Page `f.page` of the list; with `through_page` > 1, pages 1 to that one at once (a
+    browser refreshing everything it has loaded)."""
+    if through_page > 1:
+        offset, size, number = 0, PAGE_SIZE * through_page, through_page
+    else:
+        offset, size, number = (f.page - 1) * PAGE_SIZE, PAGE_SIZE, f.page
     # First the page's ids (the index walks past the skipped rows cheaply), then the row data
-    # for those 25 only: the last-message and unread subqueries never run for skipped rows.
+    # for those rows only: the last-message and unread subqueries never run for skipped rows.
     ids = list(
         _base(membership, f)
         .order_by("-last_activity_at", "-id")
-        .values_list("pk", flat=True)[offset : offset + PAGE_SIZE + 1]
+        .values_list("pk", flat=True)[offset : offset + size + 1]
     )
-    rows = list(with_list_data(Conversation.objects.filter(pk__in=ids[:PAGE_SIZE]))) if ids else []
-    return ConversationPage(conversations=rows, page=f.page, has_next=len(ids) > PAGE_SIZE)
+    rows = list(with_list_data(Conversation.objects.filter(pk__in=ids[:size]))) if ids else []
+    return ConversationPage(conversations=rows, page=number, has_next=len(ids) > size)
 
 
 def conversation_counts(*, membership: AccountUser, f: ConversationFilter) -> dict[str, int]:
@@ -243,17 +250,12 @@ def _counts_key(membership: AccountUser, f: ConversationFilter) -> str:
 
 
 def conversation_get(*, membership: AccountUser, display_id: int | str) -> Conversation:
-    try:
-        return (
-            visible_conversations(membership=membership)
-            .select_related(
-                "inbox", "contact", "assignee__user", "team", "account", "contact_inbox"
-            )
-            .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("title")))
-            .get(display_id=int(display_id))
-        )
-    except (Conversation.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("conversation not found") from exc
+    conversations = (
+        visible_conversations(membership=membership)
+        .select_related("inbox", "contact", "assignee__user", "team", "account", "contact_inbox")
+        .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("title")))
+    )
+    return get_or_not_found(conversations, display_id=display_id)
 
 
 def messages_page(
@@ -291,12 +293,8 @@ def _created_at_of(conversation: Conversation, message_id: int) -> Subquery:
 
 
 def message_get(*, conversation: Conversation, message_id: int | str) -> Message:
-    try:
-        return Message.objects.select_related("conversation").get(
-            conversation=conversation, pk=int(message_id)
-        )
-    except (Message.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("message not found") from exc
+    messages = Message.objects.select_related("conversation").filter(conversation=conversation)
+    return get_or_not_found(messages, pk=message_id)
 
 
 # --- Contacts ----------------------------------------------------------------------------------
@@ -321,10 +319,7 @@ def contacts_list(*, membership: AccountUser, q: str = "") -> QuerySet[Contact]:
 
 
 def contact_get(*, membership: AccountUser, contact_id: int | str) -> Contact:
-    try:
-        return visible_contacts(membership=membership).get(pk=int(contact_id))
-    except (Contact.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("contact not found") from exc
+    return get_or_not_found(visible_contacts(membership=membership), pk=contact_id)
 
 
 def contact_conversations(*, membership: AccountUser, contact: Contact) -> QuerySet[Conversation]:
@@ -346,10 +341,7 @@ def canned_responses(*, account_id: int, q: str = "") -> QuerySet[CannedResponse
 
 
 def canned_response_get(*, account_id: int, pk: int | str) -> CannedResponse:
-    try:
-        return CannedResponse.objects.for_account(account_id).get(pk=int(pk))
-    except (CannedResponse.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("canned response not found") from exc
+    return get_or_not_found(CannedResponse.objects.for_account(account_id), pk=pk)
 
 
 # --- The engine's view of the work -------------------------------------------------------------

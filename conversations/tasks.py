@@ -8,7 +8,6 @@ from celery import shared_task
 from django.utils import timezone
 
 from conversations import delivery, services
-from conversations.models import DeliveryStatus, Message
 
 logger = logging.getLogger(__name__)
 
@@ -22,16 +21,10 @@ logger = logging.getLogger(__name__)
     max_retries=8,
 )
 def deliver_message(self, message_id: int) -> str:
-    """Sends one outgoing message through its channel. Idempotent: a message that is no longer
-    queued (sent by an earlier run, or failed) is left alone."""
-    message = (
-        Message.objects.select_related(
-            "inbox", "conversation__contact_inbox", "conversation__contact"
-        )
-        .filter(pk=message_id)
-        .first()
-    )
-    if message is None or message.status != DeliveryStatus.QUEUED or message.private:
+    """Sends one outgoing message through its channel, once: the message is claimed before the
+    provider is called, so a redelivered task (a worker lost after the send) skips it."""
+    message = services.message_claim_delivery(message_id=message_id)
+    if message is None:
         return "skipped"
     backend = delivery.backend_for(message.inbox.channel_type)
     if backend is None:
@@ -46,6 +39,7 @@ def deliver_message(self, message_id: int) -> str:
         if self.request.retries >= self.max_retries:
             services.message_mark_failed(message_id=message_id, error=str(exc))
             return "failed"
+        services.message_release_delivery(message_id=message_id)
         raise
     services.message_mark_sent(message_id=message_id, source_id=sent.source_id)
     return "sent"

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from conversations import views
+from conversations import files, views
 
 app_name = "conversations"
 a = "app/accounts/<int:account_id>/"
 c = a + "conversations/<int:display_id>/"
 urlpatterns = [
+    path("attachments/<str:token>/", files.serve, name="attachment"),
     path(a + "conversations/", views.WorkspaceView.as_view(), name="workspace"),
     path(a + "conversations/_list/", views.ListPartialView.as_view(), name="list"),
     path(a + "conversations/_counts/", views.CountsPartialView.as_view(), name="counts"),

@@ -34,11 +34,11 @@ from conversations.forms import (
 )
 from conversations.models import Status
 from conversations.selectors import ConversationFilter
-from conversations.services import NewAttachment
 from inboxes.selectors import inboxes_visible_to
 from teams.selectors import teams_list
 
 FILTER_KEYS = ("assignee_type", "status", "inbox_id", "team_id", "labels", "q")
+MAX_REFRESH_PAGES = 8
 
 
 def filter_querystring(params) -> str:
@@ -68,7 +68,12 @@ class WorkspaceMixin(AccountMixin):
 
     def list_context(self) -> dict:
         f = self.filters()
-        page = selectors.conversations_page(membership=self.membership, f=f)
+        # A live refresh asks for every page the browser has loaded ("Carregar mais").
+        try:
+            through = min(int(self.request.GET.get("through", 1)), MAX_REFRESH_PAGES)
+        except ValueError:
+            through = 1
+        page = selectors.conversations_page(membership=self.membership, f=f, through_page=through)
         return {"page": page, "filters": f, "filter_qs": self.filter_qs()}
 
     def pane_context(self, **extra) -> dict:
@@ -81,9 +86,10 @@ class WorkspaceMixin(AccountMixin):
             "thread": selectors.messages_page(conversation=conversation, limit=60),
             "reply_form": extra.pop("reply_form", None) or ReplyForm(),
             "assign_form": AssignForm(
-                account=account, initial={"assignee": conversation.assignee_id}
+                inbox=conversation.inbox, initial={"assignee": conversation.assignee_id}
             ),
-            "forward_form": extra.pop("forward_form", None) or ForwardForm(account=account),
+            "forward_form": extra.pop("forward_form", None)
+            or ForwardForm(inbox=conversation.inbox),
             "snooze_form": extra.pop("snooze_form", None) or SnoozeForm(),
             "priority_form": PriorityForm(initial={"priority": conversation.priority}),
             "labels_form": LabelsForm(
@@ -142,7 +148,10 @@ class WorkspaceView(WorkspaceMixin, View):
 class ListPartialView(WorkspaceMixin, View):
     def get(self, request, account_id: int):
         context = self.list_context()
-        context["open_id"] = request.GET.get("open")
+        try:
+            context["open_id"] = int(request.GET.get("open", ""))
+        except ValueError:
+            context["open_id"] = None
         return render(request, "conversations/_list.html", context)
 
 
@@ -175,17 +184,7 @@ class ReplyView(WorkspaceMixin, View):
         form = ReplyForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.pane(status=422, reply_form=form)
-        attachments = tuple(
-            NewAttachment(
-                file_type=(f.content_type or "").split("/")[0]
-                if (f.content_type or "").split("/")[0] in ("image", "audio", "video")
-                else "file",
-                file_name=f.name,
-                content=f.read(),
-                content_type=f.content_type or "",
-            )
-            for f in request.FILES.getlist("attachments")
-        )
+        attachments = services.attachments_from_uploads(request.FILES.getlist("attachments"))
         try:
             services.message_send(
                 account=self.account,
@@ -205,7 +204,7 @@ class ReplyView(WorkspaceMixin, View):
 
 class AssignView(WorkspaceMixin, View):
     def post(self, request, account_id: int, display_id: int):
-        form = AssignForm(request.POST, account=self.account)
+        form = AssignForm(request.POST, inbox=self.conversation().inbox)
         if form.is_valid():
             services.conversation_assign_agent(
                 account=self.account,
@@ -218,7 +217,7 @@ class AssignView(WorkspaceMixin, View):
 
 class ForwardView(WorkspaceMixin, View):
     def post(self, request, account_id: int, display_id: int):
-        form = ForwardForm(request.POST, account=self.account)
+        form = ForwardForm(request.POST, inbox=self.conversation().inbox)
         if form.is_valid():
             try:
                 services.conversation_forward(

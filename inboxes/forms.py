@@ -11,7 +11,7 @@ from accounts.models import Account, AccountUser
 from inboxes.business_hours import Interval, format_hhmm, parse_hhmm
 from inboxes.extensions import creatable_channels
 from inboxes.models import WEEKDAYS, AssignmentPolicy, ChannelType, Inbox
-from inboxes.services import CLOSED, OPEN_ALL_DAY, DayHours
+from inboxes.schedule import CLOSED, OPEN_ALL_DAY, DayHours
 
 DAY_MODES = [
     ("intervals", _("Open between")),

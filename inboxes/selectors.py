@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
-from accounts.models import AccountUser
+from accounts.models import AccountUser, Role
 from inboxes.business_hours import Schedule, is_open, next_opening
 from inboxes.models import Inbox, InboxMember, ScheduleRule
-from nexloo.core.errors import NotFound
+from nexloo.core.tenancy import get_or_not_found
 
 
 def inboxes_visible_to(*, membership: AccountUser) -> QuerySet[Inbox]:
@@ -34,18 +34,7 @@ def inboxes_list(*, membership: AccountUser) -> QuerySet[Inbox]:
 
 
 def inbox_get(*, membership: AccountUser, inbox_id: int | str) -> Inbox:
-    try:
-        return inboxes_list(membership=membership).get(pk=int(inbox_id))
-    except (Inbox.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("inbox not found") from exc
-
-
-def inbox_ids_of(*, membership: AccountUser) -> list[int]:
-    return list(
-        InboxMember.objects.for_account(membership.account_id)
-        .filter(account_user=membership)
-        .values_list("inbox_id", flat=True)
-    )
+    return get_or_not_found(inboxes_list(membership=membership), pk=inbox_id)
 
 
 def inbox_members(*, inbox: Inbox) -> QuerySet[AccountUser]:
@@ -53,14 +42,6 @@ def inbox_members(*, inbox: Inbox) -> QuerySet[AccountUser]:
     from accounts.selectors import agents_list
 
     return agents_list(account=inbox.account_id).filter(inbox_memberships__inbox=inbox)
-
-
-def member_user_ids(*, inbox_id: int) -> list[int]:
-    return list(
-        InboxMember.objects.filter(inbox_id=inbox_id).values_list(
-            "account_user__user_id", flat=True
-        )
-    )
 
 
 def schedule_of(inbox: Inbox) -> Schedule:
@@ -79,3 +60,37 @@ def inbox_next_opening(inbox: Inbox, at: datetime) -> datetime | None:
     if not inbox.working_hours_enabled:
         return at
     return next_opening(schedule_of(inbox), at)
+
+
+def inbox_assignment_top(*, inbox_id: int) -> int:
+    """The round robin position of whoever in the inbox was assigned last."""
+    top = InboxMember.objects.filter(inbox_id=inbox_id).aggregate(top=Max("last_assigned_seq"))
+    return top["top"] or 0
+
+
+def is_assignable(*, inbox_id: int, membership: AccountUser) -> bool:
+    """Who may be given a conversation of the inbox: its members and the administrators (who
+    see every conversation without being members), as in Chatwoot."""
+    if membership.is_administrator:
+        return True
+    return InboxMember.objects.filter(inbox_id=inbox_id, account_user=membership).exists()
+
+
+def assignable_members(*, inbox_id: int, account_id: int) -> QuerySet[AccountUser]:
+    """Who may be given a conversation of the inbox (see is_assignable), for pick lists."""
+    return (
+        AccountUser.objects.for_account(account_id)
+        .filter(Q(role=Role.ADMINISTRATOR) | Q(inbox_memberships__inbox_id=inbox_id))
+        .select_related("user")
+        .distinct()
+        .order_by("user__name")
+    )
+
+
+def member_inbox_ids(*, account_user_id: int) -> list[int]:
+    """The inboxes a person works in."""
+    return list(
+        InboxMember.objects.filter(account_user_id=account_user_id).values_list(
+            "inbox_id", flat=True
+        )
+    )

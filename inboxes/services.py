@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountUser
-from accounts.services import require_admin
+from accounts.services import memberships_for_user_ids, require_admin
 from inboxes import events as inbox_events
-from inboxes.business_hours import Interval, validate_intervals
+from inboxes.business_hours import validate_intervals
 from inboxes.models import AssignmentPolicy, ChannelType, Inbox, InboxMember, ScheduleRule
+from inboxes.schedule import CLOSED, OPEN_ALL_DAY, DayHours, day_hours_from_rules
 from nexloo.core.errors import NotFound, ValidationError
 
 EDITABLE = {
@@ -125,17 +124,7 @@ def inbox_delete(*, account: Account, actor: AccountUser | None, inbox: Inbox) -
 
 
 def _memberships(account: Account, user_ids: Iterable[int]) -> list[AccountUser]:
-    wanted = {int(u) for u in user_ids}
-    found = list(AccountUser.objects.for_account(account).filter(user_id__in=wanted))
-    missing = wanted - {m.user_id for m in found}
-    if missing:
-        raise ValidationError(
-            {
-                "user_ids": _("These agents are not in this account: %(ids)s")
-                % {"ids": sorted(missing)}
-            }
-        )
-    return found
+    return memberships_for_user_ids(account, user_ids)
 
 
 @transaction.atomic
@@ -199,45 +188,14 @@ def inbox_members_set(
         )
 
 
-def inbox_member_mark_assigned(*, inbox_id: int, account_user_id: int) -> None:
-    """Round robin bookkeeping: this member goes to the back of the inbox's queue. Called by
-    the assignment engine while it holds the inbox lock."""
-    top = InboxMember.objects.filter(inbox_id=inbox_id).aggregate(top=Max("last_assigned_seq"))[
-        "top"
-    ]
-    InboxMember.objects.filter(inbox_id=inbox_id, account_user_id=account_user_id).update(
-        last_assigned_seq=(top or 0) + 1
-    )
+def inbox_member_mark_assigned(*, member_id: int, seq: int) -> None:
+    """Round robin bookkeeping: the member goes to the back of the inbox's queue (`seq` is one
+    past the inbox's top, see selectors.inbox_assignment_top). Called by the assignment engine
+    while it holds the inbox lock."""
+    InboxMember.objects.filter(pk=member_id).update(last_assigned_seq=seq)
 
 
 # --- Business hours --------------------------------------------------------------------------
-
-OPEN_ALL_DAY = "open_all_day"
-CLOSED = "closed"
-
-
-@dataclass(frozen=True)
-class DayHours:
-    """One day's hours: closed, open all day, or open in one or more intervals."""
-
-    mode: str  # "closed" | "open_all_day" | "intervals"
-    intervals: tuple[Interval, ...] = ()
-
-    def rules(self, inbox: Inbox, **where) -> list[ScheduleRule]:
-        common = {"account_id": inbox.account_id, "inbox": inbox, **where}
-        if self.mode == CLOSED:
-            return [ScheduleRule(kind=ScheduleRule.Kind.CLOSED_ALL_DAY, **common)]
-        if self.mode == OPEN_ALL_DAY:
-            return [ScheduleRule(kind=ScheduleRule.Kind.OPEN_ALL_DAY, **common)]
-        return [
-            ScheduleRule(
-                kind=ScheduleRule.Kind.INTERVAL,
-                start_minute=i.start,
-                end_minute=i.end,
-                **common,
-            )
-            for i in self.intervals
-        ]
 
 
 def _valid_day(day: DayHours, label: str) -> DayHours:
@@ -324,18 +282,3 @@ def inbox_exception_remove(
     _check_inbox(inbox, account)
     ScheduleRule.objects.filter(inbox=inbox, date=when).delete()
     inbox_events.inbox_updated(inbox=inbox, actor=actor)
-
-
-def day_hours_from_rules(rules: Sequence[ScheduleRule]) -> DayHours:
-    """The inverse of DayHours.rules(), for forms and API payloads."""
-    kinds = {r.kind for r in rules}
-    if not rules or ScheduleRule.Kind.CLOSED_ALL_DAY in kinds:
-        return DayHours(mode=CLOSED)
-    if ScheduleRule.Kind.OPEN_ALL_DAY in kinds:
-        return DayHours(mode=OPEN_ALL_DAY)
-    return DayHours(
-        mode="intervals",
-        intervals=tuple(
-            sorted(Interval(r.start_minute, r.end_minute) for r in rules if r.kind == "interval")
-        ),
-    )

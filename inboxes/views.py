@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 
 from django.contrib import messages
@@ -17,7 +16,6 @@ from django.views import View
 from accounts.forms import apply_service_errors
 from accounts.mixins import AdminRequiredMixin
 from inboxes import selectors, services
-from inboxes.api.serializers import exceptions_payload
 from inboxes.extensions import inbox_tabs
 from inboxes.forms import (
     BusinessHoursForm,
@@ -26,8 +24,7 @@ from inboxes.forms import (
     InboxSettingsForm,
     MembersForm,
 )
-from inboxes.models import InboxMember
-from inboxes.services import day_hours_from_rules
+from inboxes.schedule import exceptions_payload, weekly_hours
 
 
 class InboxListView(AdminRequiredMixin, View):
@@ -119,9 +116,7 @@ class InboxMembersView(InboxTabMixin, View):
     tab = "members"
 
     def _initial(self):
-        return list(
-            InboxMember.objects.filter(inbox=self.inbox()).values_list("account_user_id", flat=True)
-        )
+        return list(selectors.inbox_members(inbox=self.inbox()).values_list("pk", flat=True))
 
     def get(self, request, account_id: int, inbox_id: int):
         form = MembersForm(account=self.account, initial={"members": self._initial()})
@@ -149,11 +144,7 @@ class InboxHoursView(InboxTabMixin, View):
     tab = "hours"
 
     def _days(self):
-        by_day = defaultdict(list)
-        for rule in self.inbox().schedule_rules.all():
-            if rule.date is None:
-                by_day[rule.day_of_week].append(rule)
-        return {dow: day_hours_from_rules(by_day[dow]) for dow in range(7)}
+        return weekly_hours(self.inbox())
 
     def _render(self, form, exception_form=None, status=200):
         inbox = self.inbox()

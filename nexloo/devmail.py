@@ -1,5 +1,6 @@
 """Development-only mailbox: lists the e-mails the file backend wrote, so that a person running
-`make run` can open an invitation link. Mounted only when `settings.DEV_MAILBOX` is true."""
+`make run` can open an invitation link. Mounted only when `settings.DEV_MAILBOX` is true, and
+answers only requests from this machine: the mails hold invitation and password links."""
 
 from __future__ import annotations
 
@@ -38,8 +39,15 @@ def _parts(msg) -> tuple[str, str]:
     return text, html
 
 
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def _allowed(request) -> bool:
+    return settings.DEV_MAILBOX and request.META.get("REMOTE_ADDR") in LOOPBACK
+
+
 def mailbox(request):
-    if not settings.DEV_MAILBOX:
+    if not _allowed(request):
         raise Http404
     rows = [
         {
@@ -54,7 +62,7 @@ def mailbox(request):
 
 
 def mailbox_message(request, message_id: str):
-    if not settings.DEV_MAILBOX:
+    if not _allowed(request):
         raise Http404
     for m in _messages():
         if m["id"] == message_id:

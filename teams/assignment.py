@@ -22,8 +22,9 @@ from django.utils import timezone
 from accounts.models import AccountUser
 from accounts.presence import available_q
 from inboxes.models import AssignmentPolicy, Inbox, InboxMember
+from inboxes.selectors import inbox_assignment_top
 from inboxes.services import inbox_member_mark_assigned
-from teams.models import Team
+from teams.models import Team, TeamMember
 
 
 class WorkSource(Protocol):
@@ -59,13 +60,87 @@ def lock_inbox(inbox_id: int) -> Inbox:
 def eligible_members(
     *, inbox: Inbox, team: Team | None = None, at: datetime | None = None
 ) -> list[InboxMember]:
-    """Members of the inbox (and of the team, when there is one) who can take work now, with
-    their load, before the capacity limit is applied."""
+    """Members of the inbox (and of the team, when there is one) who can take work now, before
+    the capacity limit is applied."""
     at = at or timezone.now()
     qs = InboxMember.objects.filter(inbox=inbox).filter(available_q(at, "account_user__"))
     if team is not None:
         qs = qs.filter(account_user__team_memberships__team=team)
-    return list(qs.select_related("account_user").order_by("pk"))
+    return list(qs.select_related("account_user__user").order_by("pk"))
+
+
+class AssignmentRound:
+    """The choices made under one inbox lock.
+
+    Who is available and how loaded they are is read once; each pick then updates that picture
+    in memory (and the round robin position in the database), so draining a queue of a hundred
+    conversations costs a handful of queries more than assigning one.
+    """
+
+    def __init__(self, inbox: Inbox, at: datetime | None = None) -> None:
+        self.inbox = inbox
+        self.members = eligible_members(inbox=inbox, at=at)
+        self._teams: dict[int, set[int]] = {}
+        self._top: int | None = None
+        needs_counts = bool(inbox.max_assignment_limit) or (
+            inbox.assignment_policy == AssignmentPolicy.LEAST_LOADED
+        )
+        self.counts: dict[int, int] = (
+            _open_counts(inbox.pk, [m.account_user_id for m in self.members])
+            if needs_counts
+            else {}
+        )
+
+    def _in_team(self, team: Team) -> set[int]:
+        if team.pk not in self._teams:
+            self._teams[team.pk] = set(
+                TeamMember.objects.filter(
+                    team=team, account_user_id__in=[m.account_user_id for m in self.members]
+                ).values_list("account_user_id", flat=True)
+            )
+        return self._teams[team.pk]
+
+    def _has_room(self, member: InboxMember) -> bool:
+        limit = self.inbox.max_assignment_limit
+        return not limit or self.counts.get(member.account_user_id, 0) < limit
+
+    @property
+    def exhausted(self) -> bool:
+        """Nobody in the inbox can take one more conversation in this round."""
+        return not any(self._has_room(m) for m in self.members)
+
+    def choose(
+        self, team: Team | None = None, preferred_account_user_id: int | None = None
+    ) -> AccountUser | None:
+        """Picks who gets one conversation and records the pick; None when nobody can."""
+        candidates = [m for m in self.members if self._has_room(m)]
+        if team is not None:
+            in_team = self._in_team(team)
+            candidates = [m for m in candidates if m.account_user_id in in_team]
+        if not candidates:
+            return None
+        chosen = next(
+            (m for m in candidates if m.account_user_id == preferred_account_user_id), None
+        )
+        if chosen is None:
+            if self.inbox.assignment_policy == AssignmentPolicy.LEAST_LOADED:
+                chosen = min(
+                    candidates,
+                    key=lambda m: (
+                        self.counts.get(m.account_user_id, 0),
+                        m.last_assigned_seq,
+                        m.pk,
+                    ),
+                )
+            else:
+                chosen = min(candidates, key=lambda m: (m.last_assigned_seq, m.pk))
+        if self._top is None:
+            self._top = inbox_assignment_top(inbox_id=self.inbox.pk)
+        self._top += 1
+        chosen.last_assigned_seq = self._top
+        inbox_member_mark_assigned(member_id=chosen.pk, seq=self._top)
+        self.counts[chosen.account_user_id] = self.counts.get(chosen.account_user_id, 0) + 1
+        return chosen.account_user
 
 
 def choose_assignee(
@@ -80,27 +155,4 @@ def choose_assignee(
     Call inside a transaction that holds `lock_inbox(inbox.pk)` and that writes the assignment
     before it commits. Returns None when nobody is eligible: the conversation then waits.
     """
-    at = at or timezone.now()
-    members = eligible_members(inbox=inbox, team=team, at=at)
-    if not members:
-        return None
-    counts: dict[int, int] | None = None
-    if inbox.max_assignment_limit or inbox.assignment_policy == AssignmentPolicy.LEAST_LOADED:
-        counts = _open_counts(inbox.pk, [m.account_user_id for m in members])
-    if inbox.max_assignment_limit:
-        members = [
-            m for m in members if counts.get(m.account_user_id, 0) < inbox.max_assignment_limit
-        ]
-        if not members:
-            return None
-    chosen = next((m for m in members if m.account_user_id == preferred_account_user_id), None)
-    if chosen is None:
-        if inbox.assignment_policy == AssignmentPolicy.LEAST_LOADED:
-            chosen = min(
-                members,
-                key=lambda m: (counts.get(m.account_user_id, 0), m.last_assigned_seq, m.pk),
-            )
-        else:
-            chosen = min(members, key=lambda m: (m.last_assigned_seq, m.pk))
-    inbox_member_mark_assigned(inbox_id=inbox.pk, account_user_id=chosen.account_user_id)
-    return chosen.account_user
+    return AssignmentRound(inbox, at).choose(team, preferred_account_user_id)

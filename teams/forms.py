@@ -64,7 +64,9 @@ class DepartmentField:
         }
 
     def initial(self, membership: AccountUser) -> dict:
-        return {"teams": list(membership.team_memberships.values_list("team_id", flat=True))}
+        from teams.selectors import team_ids_of
+
+        return {"teams": team_ids_of(membership=membership)}
 
     def save(self, *, account, actor, membership, cleaned_data) -> None:
         from teams.services import agent_teams_set

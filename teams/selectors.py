@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from accounts.models import Account, AccountUser
-from nexloo.core.errors import NotFound
+from nexloo.core.tenancy import get_or_not_found
 from teams.models import Team, TeamMember
 
 
@@ -24,10 +24,7 @@ def teams_list(*, account: Account | int, membership: AccountUser | None = None)
 def team_get(
     *, account: Account | int, team_id: int | str, membership: AccountUser | None = None
 ) -> Team:
-    try:
-        return teams_list(account=account, membership=membership).get(pk=int(team_id))
-    except (Team.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("team not found") from exc
+    return get_or_not_found(teams_list(account=account, membership=membership), pk=team_id)
 
 
 def team_members(*, team: Team) -> QuerySet[AccountUser]:
@@ -40,7 +37,3 @@ def team_ids_of(*, membership: AccountUser) -> list[int]:
     return list(
         TeamMember.objects.filter(account_user=membership).values_list("team_id", flat=True)
     )
-
-
-def is_team_member(*, team_id: int, account_user_id: int) -> bool:
-    return TeamMember.objects.filter(team_id=team_id, account_user_id=account_user_id).exists()

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountUser
-from accounts.services import require_admin
+from accounts.services import memberships_for_user_ids, require_admin
 from nexloo.core.errors import NotFound, ValidationError
 from teams import events as team_events
 from teams.models import Team, TeamMember
@@ -117,17 +117,7 @@ def team_delete(*, account: Account, actor: AccountUser | None, team: Team) -> N
 
 
 def _memberships(account: Account, user_ids: Iterable[int]) -> dict[int, AccountUser]:
-    wanted = {int(u) for u in user_ids}
-    found = {m.pk: m for m in AccountUser.objects.for_account(account).filter(user_id__in=wanted)}
-    missing = wanted - {m.user_id for m in found.values()}
-    if missing:
-        raise ValidationError(
-            {
-                "user_ids": _("These agents are not in this account: %(ids)s")
-                % {"ids": sorted(missing)}
-            }
-        )
-    return found
+    return {m.pk: m for m in memberships_for_user_ids(account, user_ids)}
 
 
 def _apply(

@@ -12,7 +12,6 @@ from accounts.forms import apply_service_errors
 from accounts.mixins import AdminRequiredMixin
 from teams import selectors, services
 from teams.forms import TeamForm
-from teams.models import TeamMember
 
 
 class TeamListView(AdminRequiredMixin, View):
@@ -62,9 +61,7 @@ class TeamEditView(AdminRequiredMixin, View):
             "description": team.description,
             "routing_message": team.routing_message,
             "allow_auto_assign": team.allow_auto_assign,
-            "members": list(
-                TeamMember.objects.filter(team=team).values_list("account_user_id", flat=True)
-            ),
+            "members": list(selectors.team_members(team=team).values_list("pk", flat=True)),
         }
         return render(
             request,

@@ -16,7 +16,9 @@ HEADER = "HTTP_API_ACCESS_TOKEN"
 
 
 def _token(request) -> str:
-    return request.META.get(HEADER, "") or request.query_params.get("api_access_token", "")
+    # Only the header: a token in a URL ends up in access logs and browser history. (The
+    # websocket, which cannot send headers from a browser, also takes it in the query string.)
+    return request.META.get(HEADER, "")
 
 
 class AccessTokenAuthentication(authentication.BaseAuthentication):

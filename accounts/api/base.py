@@ -12,20 +12,13 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
-from rest_framework import permissions
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 
 from accounts.models import Account, AccountUser
 from accounts.selectors import membership_get
-from nexloo.core.errors import NotFound, PermissionDenied
-
-
-class IsAccountAdministrator(permissions.BasePermission):
-    message = "Only administrators can do this."
-
-    def has_permission(self, request, view) -> bool:
-        return bool(getattr(view, "membership", None) and view.membership.is_administrator)
+from nexloo.core.errors import PermissionDenied
+from nexloo.core.tenancy import get_or_not_found
 
 
 class AccountAPIView(GenericAPIView):
@@ -61,9 +54,6 @@ class AccountAPIView(GenericAPIView):
 
     def get_object(self):
         lookup = self.kwargs.get(self.lookup_url_kwarg)
-        try:
-            obj = self.get_queryset().get(**{self.lookup_field: lookup})
-        except (self.get_queryset().model.DoesNotExist, ValueError, TypeError) as exc:
-            raise NotFound("not found") from exc
+        obj = get_or_not_found(self.get_queryset(), **{self.lookup_field: lookup})
         self.check_object_permissions(self.request, obj)
         return obj

@@ -8,6 +8,7 @@ from rest_framework.utils import html
 
 from accounts.events import API_AVAILABILITY
 from conversations.events import MESSAGE_TYPE_CODES
+from conversations.files import attachment_url
 from conversations.models import CannedResponse, Contact, Conversation, Message, Priority, Status
 
 SENDER_TYPES = {
@@ -97,7 +98,7 @@ class AttachmentSerializer(serializers.Serializer):
     file_name = serializers.CharField()
 
     def get_data_url(self, obj) -> str:
-        return obj.file.url if obj.file else obj.external_url
+        return attachment_url(obj)
 
 
 class MessageSerializer(serializers.ModelSerializer):

@@ -24,27 +24,20 @@ from conversations.services.common import (
     account_language,
     check_access,
     intake_hooks,
+    lock_conversation,
     performer_label,
     performer_of,
 )
 from conversations.services.messages import activity_add, message_send, system_message_send
-from inboxes.models import InboxMember
+from inboxes.selectors import is_assignable
 from nexloo.core.errors import NotFound, ValidationError
 from nexloo.core.events import Performer
-from teams.assignment import choose_assignee, lock_inbox
+from teams.assignment import AssignmentRound, lock_inbox
 from teams.models import Team, TeamMember
 
 logger = logging.getLogger(__name__)
 AUTOMATIC = Performer(type="system", name="")
 DRAIN_BATCH = 200
-
-
-def _lock(conversation_id: int) -> Conversation:
-    return (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("inbox", "contact", "assignee__user", "team", "account")
-        .get(pk=conversation_id)
-    )
 
 
 def _set_assignee(
@@ -73,27 +66,36 @@ def _set_assignee(
         # The previous assignee's screen must drop it from "Minhas".
         also_notify=frozenset({previous.user_id}) if previous else frozenset(),
     )
+    if previous is not None and conversation.status == Status.OPEN:
+        # The previous assignee has room for one more; an unassigned conversation may now wait.
+        schedule_drain(conversation.inbox_id)
     return True
 
 
-def _auto_assign(conversation: Conversation, performer: Performer) -> AccountUser | None:
-    """Asks the engine for an assignee (caller holds the inbox lock, then the conversation)."""
+def _preferred(conversation: Conversation) -> int | None:
+    """With fixed contact assignment, whoever served this contact last in the inbox."""
+    if not conversation.inbox.fixed_contact_assignment:
+        return None
+    return (
+        Conversation.objects.filter(
+            contact_inbox_id=conversation.contact_inbox_id, assignee__isnull=False
+        )
+        .exclude(pk=conversation.pk)
+        .order_by("-created_at")
+        .values_list("assignee_id", flat=True)
+        .first()
+    )
+
+
+def _auto_assign(
+    conversation: Conversation, performer: Performer, round: AssignmentRound | None = None
+) -> AccountUser | None:
+    """Asks the engine for an assignee (the caller holds the inbox lock, then the
+    conversation's). A drain passes its round, so the picture of who has room carries over."""
     if conversation.status != Status.OPEN or conversation.assignee_id:
         return None
-    preferred = None
-    if conversation.inbox.fixed_contact_assignment:
-        preferred = (
-            Conversation.objects.filter(
-                contact_inbox=conversation.contact_inbox, assignee__isnull=False
-            )
-            .exclude(pk=conversation.pk)
-            .order_by("-created_at")
-            .values_list("assignee_id", flat=True)
-            .first()
-        )
-    chosen = choose_assignee(
-        inbox=conversation.inbox, team=conversation.team, preferred_account_user_id=preferred
-    )
+    round = round or AssignmentRound(conversation.inbox)
+    chosen = round.choose(conversation.team, _preferred(conversation))
     if chosen is not None:
         _set_assignee(conversation, chosen, performer)
     return chosen
@@ -110,12 +112,27 @@ def conversation_assign_agent(
 ) -> Conversation:
     """A person (or a rule) gives the conversation to someone, or unassigns it (None)."""
     check_access(account=account, actor=actor, conversation=conversation)
-    if assignee is not None and assignee.account_id != account.pk:
-        raise NotFound("agent not found")
+    _check_assignable(account, conversation, assignee)
     performer = performer_of(actor, performer)
-    conversation = _lock(conversation.pk)
+    conversation = lock_conversation(conversation.pk)
     _set_assignee(conversation, assignee, performer)
     return conversation
+
+
+def _check_assignable(
+    account: Account, conversation: Conversation, assignee: AccountUser | None
+) -> None:
+    if assignee is None:
+        return
+    if assignee.account_id != account.pk:
+        raise NotFound("agent not found")
+    if not is_assignable(inbox_id=conversation.inbox_id, membership=assignee):
+        raise ValidationError(
+            {
+                "assignee_id": _("%(name)s does not work in this inbox.")
+                % {"name": assignee.user.name}
+            }
+        )
 
 
 @transaction.atomic
@@ -127,21 +144,30 @@ def conversation_assign_team(
     team: Team | None,
     performer: Performer | None = None,
     verb: str = "assigned",
+    auto_assign: bool = True,
 ) -> Conversation:
     """Routes the conversation to a team (or out of one, with None).
 
-    An assignee who is not in the new team is cleared first; with the team's automatic
-    assignment a member is then picked by the engine; the team's routing message goes to the
-    contact.
+    An assignee who is not in the new team is cleared first; the team's routing message goes to
+    the contact; with the team's automatic assignment (and `auto_assign`, off when the caller
+    names the agent itself) a member is then picked by the engine.
     """
     check_access(account=account, actor=actor, conversation=conversation)
     if team is not None and team.account_id != account.pk:
         raise NotFound("team not found")
     performer = performer_of(actor, performer)
     lock_inbox(conversation.inbox_id)
-    conversation = _lock(conversation.pk)
+    conversation = lock_conversation(conversation.pk)
     if conversation.team_id == (team.pk if team else None):
         return conversation
+    if (
+        team is not None
+        and conversation.assignee_id
+        and not TeamMember.objects.filter(
+            team=team, account_user_id=conversation.assignee_id
+        ).exists()
+    ):
+        _set_assignee(conversation, None, performer)
     previous = conversation.team
     conversation.team = team
     conversation.save(update_fields=["team", "updated_at"])
@@ -168,21 +194,14 @@ def conversation_assign_team(
     )
     if team is None:
         return conversation
-    if (
-        conversation.assignee_id
-        and not TeamMember.objects.filter(
-            team=team, account_user_id=conversation.assignee_id
-        ).exists()
-    ):
-        _set_assignee(conversation, None, performer)
-    if team.routing_message.strip():
+    if team.routing_message.strip() and conversation.status != Status.RESOLVED:
         system_message_send(
             conversation=conversation,
             content=team.routing_message,
             performer=Performer(type="system", name=team.name),
             kind="routing_message",
         )
-    if team.allow_auto_assign:
+    if team.allow_auto_assign and auto_assign:
         _auto_assign(conversation, performer)
     return conversation
 
@@ -191,26 +210,35 @@ def conversation_assign_team(
 def conversation_forward(
     *,
     account: Account,
-    actor: AccountUser,
+    actor: AccountUser | None,
     conversation: Conversation,
     team: Team | None = None,
     assignee: AccountUser | None = None,
     note: str = "",
+    verb: str = "forwarded",
 ) -> Conversation:
     """Encaminhar: hand the conversation to a team and/or a person, with an optional private
     note for whoever picks it up."""
     if team is None and assignee is None:
         raise ValidationError({"team_id": _("Choose a team or an agent to forward to.")})
+    _check_assignable(account, conversation, assignee)
+    if (
+        team is not None
+        and assignee is not None
+        and not TeamMember.objects.filter(team=team, account_user=assignee).exists()
+    ):
+        raise ValidationError({"assignee_id": _("This agent is not in the chosen team.")})
     if team is not None:
+        # A named agent is the choice: round robin must not pick (and notify) someone first.
         conversation = conversation_assign_team(
-            account=account, actor=actor, conversation=conversation, team=team, verb="forwarded"
+            account=account,
+            actor=actor,
+            conversation=conversation,
+            team=team,
+            verb=verb,
+            auto_assign=assignee is None,
         )
     if assignee is not None:
-        if (
-            team is not None
-            and not TeamMember.objects.filter(team=team, account_user=assignee).exists()
-        ):
-            raise ValidationError({"assignee_id": _("This agent is not in the chosen team.")})
         conversation = conversation_assign_agent(
             account=account, actor=actor, conversation=conversation, assignee=assignee
         )
@@ -219,6 +247,39 @@ def conversation_forward(
             account=account, actor=actor, conversation=conversation, content=note, private=True
         )
     return conversation
+
+
+def conversation_assignments(
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    conversation: Conversation,
+    assignee: AccountUser | None = None,
+    team: Team | None = None,
+    unassign: bool = False,
+    leave_team: bool = False,
+    note: str = "",
+) -> Conversation:
+    """Chatwoot's POST …/assignments: to a team and/or a person (forwarding, with an optional
+    note), or `unassign` the person, or `leave_team`."""
+    if team is not None or assignee is not None:
+        return conversation_forward(
+            account=account,
+            actor=actor,
+            conversation=conversation,
+            team=team,
+            assignee=assignee,
+            note=note,
+        )
+    if unassign:
+        return conversation_assign_agent(
+            account=account, actor=actor, conversation=conversation, assignee=None
+        )
+    if leave_team:
+        return conversation_assign_team(
+            account=account, actor=actor, conversation=conversation, team=None
+        )
+    raise ValidationError({"assignee_id": _("Give assignee_id and/or team_id.")})
 
 
 def conversation_intake(*, conversation_id: int) -> None:
@@ -238,7 +299,7 @@ def conversation_intake(*, conversation_id: int) -> None:
             logger.exception("intake hook %r failed for conversation %s", hook, conversation_id)
     with transaction.atomic():
         lock_inbox(conversation.inbox_id)
-        conversation = _lock(conversation_id)
+        conversation = lock_conversation(conversation_id)
         if conversation.team_id is None and conversation.inbox.enable_auto_assignment:
             _auto_assign(conversation, AUTOMATIC)
 
@@ -252,31 +313,50 @@ def waiting_q() -> Q:
 
 
 def assignment_queue_drain(*, inbox_id: int) -> int:
-    """Assigns waiting conversations of an inbox, oldest first, while someone is eligible.
+    """Assigns waiting conversations of an inbox, oldest first, while someone has room.
     Returns how many were assigned."""
     assigned = 0
     with transaction.atomic():
         inbox = lock_inbox(inbox_id)
+        round = AssignmentRound(inbox)
+        if round.exhausted:
+            return 0
         waiting = (
             Conversation.objects.filter(inbox=inbox)
             .filter(waiting_q())
             .select_for_update(of=("self",), skip_locked=True)
-            .select_related("inbox", "contact", "team", "account", "contact_inbox")
+            .select_related("inbox", "contact", "team", "account")
             .order_by("created_at", "pk")[:DRAIN_BATCH]
         )
         for conversation in waiting:
-            if _auto_assign(conversation, AUTOMATIC) is not None:
+            if _auto_assign(conversation, AUTOMATIC, round) is not None:
                 assigned += 1
+            if round.exhausted:
+                break
     return assigned
 
 
-def queue_drain_for_member(*, account_user_id: int) -> list[int]:
-    """The inboxes whose queues may move because this person became available."""
-    return list(
-        InboxMember.objects.filter(account_user_id=account_user_id).values_list(
-            "inbox_id", flat=True
-        )
+def unassign_departed(*, account_id: int, inbox_id: int, user_ids: list[int]) -> int:
+    """People who no longer work in an inbox give back its open conversations (administrators
+    keep theirs: they see every inbox). Returns how many were unassigned."""
+    departed = list(
+        Conversation.objects.filter(
+            account_id=account_id,
+            inbox_id=inbox_id,
+            status__in=(Status.OPEN, Status.PENDING, Status.SNOOZED),
+            assignee__user_id__in=user_ids,
+            assignee__role="agent",
+        ).values_list("pk", flat=True)
     )
+    for pk in departed:
+        with transaction.atomic():
+            lock_inbox(inbox_id)
+            conversation = lock_conversation(pk)
+            if conversation.assignee_id and not is_assignable(
+                inbox_id=inbox_id, membership=conversation.assignee
+            ):
+                _set_assignee(conversation, None, AUTOMATIC)
+    return len(departed)
 
 
 def schedule_drain(inbox_id: int) -> None:

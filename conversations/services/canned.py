@@ -1,4 +1,5 @@
-"""Canned responses (respostas prontas), used in the composer by typing /shortcut."""
+"""Canned responses (respostas prontas), used in the composer by typing /shortcut. Managed by
+administrators; every member uses them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountUser
+from accounts.services import require_admin
 from conversations.models import CannedResponse
 from nexloo.core.errors import NotFound, ValidationError
 
@@ -46,6 +48,7 @@ def _save(response: CannedResponse) -> CannedResponse:
 def canned_response_create(
     *, account: Account, actor: AccountUser | None, short_code: str, content: str
 ) -> CannedResponse:
+    require_admin(actor, account)
     return _save(CannedResponse(account=account, **_clean(short_code, content)))
 
 
@@ -58,6 +61,7 @@ def canned_response_update(
     short_code: str | None = None,
     content: str | None = None,
 ) -> CannedResponse:
+    require_admin(actor, account)
     if response.account_id != account.pk:
         raise NotFound("canned response not found")
     for key, value in _clean(short_code, content).items():
@@ -69,6 +73,7 @@ def canned_response_update(
 def canned_response_delete(
     *, account: Account, actor: AccountUser | None, response: CannedResponse
 ) -> None:
+    require_admin(actor, account)
     if response.account_id != account.pk:
         raise NotFound("canned response not found")
     response.delete()

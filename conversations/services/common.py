@@ -45,20 +45,28 @@ def account_language(account: Account | int):
 def check_access(
     *, account: Account, actor: AccountUser | None, conversation: Conversation
 ) -> None:
-    """A person acts on a conversation only in their account and, if an agent, in their inboxes
-    (or on a conversation assigned to them). Not allowed reads as not found."""
+    """A person acts on a conversation only in their account and, if an agent, in the inboxes
+    they work in. Not allowed reads as not found."""
     if conversation.account_id != account.pk:
         raise NotFound("conversation not found")
-    if actor is None or actor.is_administrator:
-        if actor is not None and actor.account_id != account.pk:
-            raise NotFound("conversation not found")
+    if actor is None:
         return
     if actor.account_id != account.pk:
         raise NotFound("conversation not found")
-    if conversation.assignee_id == actor.pk:
+    if actor.is_administrator:
         return
     if not InboxMember.objects.filter(inbox_id=conversation.inbox_id, account_user=actor).exists():
         raise NotFound("conversation not found")
+
+
+def lock_conversation(conversation_id: int) -> Conversation:
+    """The conversation's row lock, with what the services read next. Take the inbox lock
+    (teams.assignment.lock_inbox) first whenever an assignment may follow."""
+    return (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("inbox", "contact", "contact_inbox", "assignee__user", "team", "account")
+        .get(pk=conversation_id)
+    )
 
 
 # Hooks run for each new conversation before the inbox's own auto-assignment (the automation

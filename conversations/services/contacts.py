@@ -9,10 +9,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountUser
+from accounts.services import require_admin
 from conversations import events as conv_events
 from conversations.models import Contact, ContactInbox
 from conversations.services.common import performer_of
 from inboxes.models import Inbox
+from nexloo.core import events
 from nexloo.core.errors import NotFound, ValidationError
 from nexloo.core.events import Performer
 
@@ -77,7 +79,13 @@ def _duplicate_error(
 
 
 @transaction.atomic
-def contact_create(*, account: Account, actor: AccountUser | None, **fields) -> Contact:
+def contact_create(
+    *, account: Account, actor: AccountUser | None, inbox: Inbox | None = None, **fields
+) -> Contact:
+    """A contact created by a person or an API client; with `inbox`, also known there (Chatwoot's
+    contact_inbox), so a conversation can be started with them."""
+    if inbox is not None and inbox.account_id != account.pk:
+        raise NotFound("inbox not found")
     fields = _clean(fields)
     if not any(fields.get(k) for k in ("name", "phone_number", "email", "identifier")):
         raise ValidationError({"name": _("Give the contact a name, phone or e-mail.")})
@@ -90,6 +98,8 @@ def contact_create(*, account: Account, actor: AccountUser | None, **fields) -> 
         raise _duplicate_error(account, fields) or ValidationError(
             _("This contact already exists.")
         ) from exc
+    if inbox is not None:
+        contact_inbox_for(contact=contact, inbox=inbox)
     conv_events.contact_event(
         conv_events.CONTACT_CREATED, contact=contact, performer=performer_of(actor)
     )
@@ -117,10 +127,24 @@ def contact_update(
 
 @transaction.atomic
 def contact_delete(*, account: Account, actor: AccountUser | None, contact: Contact) -> None:
-    """Deletes the contact and their conversations (administrators only, checked by the caller)."""
+    """Deletes the contact and their conversations (administrators only)."""
+    require_admin(actor, account)
     if contact.account_id != account.pk:
         raise NotFound("contact not found")
+    snapshot = conv_events.contact_data(contact)
+    inbox_ids = set(contact.conversations.values_list("inbox_id", flat=True))
     contact.delete()
+    for inbox_id in inbox_ids or {None}:
+        # Screens showing the contact's conversations drop them.
+        events.emit(
+            events.Event(
+                name=conv_events.CONTACT_DELETED,
+                account_id=account.pk,
+                data=snapshot,
+                performer=performer_of(actor),
+                inbox_id=inbox_id,
+            )
+        )
 
 
 def contact_inbox_for(*, contact: Contact, inbox: Inbox, source_id: str = "") -> ContactInbox:

@@ -113,42 +113,70 @@ def conversation_create(
     account: Account,
     actor: AccountUser | None,
     inbox: Inbox,
-    contact: Contact,
+    contact: Contact | None = None,
     source_id: str = "",
     status: str = Status.OPEN,
     assignee: AccountUser | None = None,
     team=None,
+    message: str = "",
 ) -> Conversation:
-    """A conversation started by a person or an API client (Chatwoot's POST /conversations).
-    Reuses the contact's unresolved conversation in that inbox if there is one."""
-    if inbox.account_id != account.pk or contact.account_id != account.pk:
-        raise NotFound("not found")
+    """A conversation started by a person or an API client (Chatwoot's POST /conversations):
+    for `contact`, or for whoever the channel knows as `source_id`, with an optional first
+    outgoing message. Reuses the contact's unresolved conversation in that inbox if there is one.
+    """
+    from conversations.services.assignment import conversation_forward
+    from conversations.services.contacts import contact_for_source, contact_inbox_for
+    from conversations.services.messages import message_send
+
     if status not in (Status.OPEN, Status.PENDING):
         raise ValidationError({"status": _("A new conversation is open or pending.")})
-    from conversations.services.contacts import contact_inbox_for
-
-    contact_inbox = contact_inbox_for(contact=contact, inbox=inbox, source_id=source_id)
-    performer = performer_of(actor)
-    opened = conversation_open_for(contact_inbox=contact_inbox, performer=performer)
+    if inbox.account_id != account.pk:
+        raise NotFound("inbox not found")
+    if contact is None:
+        if not source_id:
+            raise ValidationError({"contact_id": _("Give the contact or its source id.")})
+        contact_inbox = contact_for_source(inbox=inbox, source_id=source_id)
+    else:
+        if contact.account_id != account.pk:
+            raise NotFound("contact not found")
+        contact_inbox = contact_inbox_for(contact=contact, inbox=inbox, source_id=source_id)
+    opened = conversation_open_for(contact_inbox=contact_inbox, performer=performer_of(actor))
     conversation = opened.conversation
     if opened.created and status == Status.PENDING:
         conversation.status = Status.PENDING
         conversation.save(update_fields=["status", "updated_at"])
     if assignee is not None or team is not None:
-        from conversations.services.assignment import (
-            conversation_assign_agent,
-            conversation_assign_team,
+        conversation = conversation_forward(
+            account=account,
+            actor=actor,
+            conversation=conversation,
+            team=team,
+            assignee=assignee,
+            verb="assigned",
         )
-
-        if team is not None:
-            conversation = conversation_assign_team(
-                account=account, actor=actor, conversation=conversation, team=team
-            )
-        if assignee is not None:
-            conversation = conversation_assign_agent(
-                account=account, actor=actor, conversation=conversation, assignee=assignee
-            )
+    if message.strip():
+        message_send(account=account, actor=actor, conversation=conversation, content=message)
     return conversation
+
+
+def conversation_toggle_status(
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    conversation: Conversation,
+    status: str | None = None,
+    snoozed_until: datetime | None = None,
+) -> Conversation:
+    """Chatwoot's toggle_status: the given status, or without one, open ↔ resolved."""
+    if not status or status == "toggle":
+        status = Status.RESOLVED if conversation.status == Status.OPEN else Status.OPEN
+    return conversation_status_set(
+        account=account,
+        actor=actor,
+        conversation=conversation,
+        status=status,
+        snoozed_until=snoozed_until,
+    )
 
 
 def _status_text(
@@ -215,7 +243,16 @@ def conversation_status_set(
     conversation.snoozed_until = snoozed_until if status == Status.SNOOZED else None
     if status == Status.RESOLVED:
         conversation.waiting_since = None
-    conversation.save(update_fields=["status", "snoozed_until", "waiting_since", "updated_at"])
+    try:
+        with transaction.atomic():
+            conversation.save(
+                update_fields=["status", "snoozed_until", "waiting_since", "updated_at"]
+            )
+    except IntegrityError as exc:
+        # A new conversation of the same contact opened between the check above and now.
+        raise ValidationError(
+            {"status": _("This contact already has an open conversation.")}
+        ) from exc
     with account_language(conversation.account):
         text = _status_text(
             status, performer, conversation.snoozed_until, tz=conversation.account.timezone

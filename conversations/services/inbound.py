@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from conversations.models import Message
 from conversations.services.contacts import contact_for_source
 from conversations.services.conversations import conversation_open_for
-from conversations.services.messages import IncomingMessage, message_receive
+from conversations.services.messages import (
+    ConversationResolved,
+    IncomingMessage,
+    message_receive,
+)
 from inboxes.models import Inbox
 
 
@@ -24,9 +30,17 @@ def inbound_message(
         existing = Message.objects.filter(inbox=inbox, source_id=message.source_id).first()
         if existing is not None:
             return existing, False
-    contact_inbox = contact_for_source(
-        inbox=inbox, source_id=source_id, name=contact_name, phone_number=phone_number
-    )
-    conversation = conversation_open_for(contact_inbox=contact_inbox).conversation
-    # A snoozed conversation is woken by message_receive, in the message's transaction.
-    return message_receive(conversation=conversation, incoming=message)
+    # One transaction: the conversation is announced (and its intake queued) only together with
+    # its first message.
+    with transaction.atomic():
+        contact_inbox = contact_for_source(
+            inbox=inbox, source_id=source_id, name=contact_name, phone_number=phone_number
+        )
+        for _attempt in range(3):
+            conversation = conversation_open_for(contact_inbox=contact_inbox).conversation
+            try:
+                # A snoozed conversation is woken by message_receive, under its lock.
+                return message_receive(conversation=conversation, incoming=message)
+            except ConversationResolved:
+                continue  # resolved meanwhile: the next round opens a new conversation
+        raise RuntimeError(f"conversation of contact inbox {contact_inbox.pk} keeps closing")

@@ -27,7 +27,12 @@ from conversations.models import (
     SenderType,
     Status,
 )
-from conversations.services.common import account_language, check_access, performer_of
+from conversations.services.common import (
+    account_language,
+    check_access,
+    lock_conversation,
+    performer_of,
+)
 from inboxes.selectors import inbox_is_open, inbox_next_opening
 from nexloo.core.errors import ValidationError
 from nexloo.core.events import Performer
@@ -49,6 +54,23 @@ class NewAttachment:
     meta: dict = field(default_factory=dict)
 
 
+def attachments_from_uploads(files) -> tuple[NewAttachment, ...]:
+    """Uploaded files (a form's or an API request's) as attachments of a new message."""
+    attachments = []
+    for upload in files:
+        content_type = upload.content_type or ""
+        kind = content_type.split("/")[0]
+        attachments.append(
+            NewAttachment(
+                file_type=kind if kind in ("image", "audio", "video") else "file",
+                file_name=upload.name,
+                content=upload.read(),
+                content_type=content_type,
+            )
+        )
+    return tuple(attachments)
+
+
 def check_attachments(attachments: Sequence[NewAttachment]) -> None:
     limit = settings.MAX_ATTACHMENT_BYTES
     for attachment in attachments:
@@ -59,14 +81,6 @@ def check_attachments(attachments: Sequence[NewAttachment]) -> None:
                     % {"name": attachment.file_name or _("The file"), "mb": limit // (1024 * 1024)}
                 }
             )
-
-
-def _lock(conversation: Conversation) -> Conversation:
-    return (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("inbox", "contact", "assignee__user", "team")
-        .get(pk=conversation.pk)
-    )
 
 
 def _attach(message: Message, attachments: Sequence[NewAttachment]) -> None:
@@ -147,7 +161,7 @@ def message_send(
         k: v for k, v in (content_attributes or {}).items() if k not in RESERVED_ATTRIBUTES
     }
     performer = performer_of(actor, performer)
-    conversation = _lock(conversation)
+    conversation = lock_conversation(conversation.pk)
     now = timezone.now()
     is_person = actor is not None
     message = Message.objects.create(
@@ -183,11 +197,19 @@ class IncomingMessage:
     created_at: datetime | None = None
 
 
+class ConversationResolved(Exception):
+    """The conversation was resolved before the message could be stored in it."""
+
+
 def message_receive(
-    *, conversation: Conversation, incoming: IncomingMessage
+    *, conversation: Conversation, incoming: IncomingMessage, reopen: bool = False
 ) -> tuple[Message, bool]:
     """Stores a contact's message once: a second delivery of the same provider id returns the
-    stored message and `False`. Sends the automatic replies the inbox calls for."""
+    stored message and `False`. Sends the automatic replies the inbox calls for.
+
+    If the conversation is resolved when its lock is taken, `reopen` reopens it (an API client
+    posting to that conversation); otherwise ConversationResolved tells a channel to open a new
+    one (see inbound_message)."""
     if incoming.source_id:
         existing = Message.objects.filter(
             inbox_id=conversation.inbox_id, source_id=incoming.source_id
@@ -196,8 +218,12 @@ def message_receive(
             return existing, False
     try:
         with transaction.atomic():
-            conversation = _lock(conversation)
-            if conversation.status == Status.SNOOZED:
+            conversation = lock_conversation(conversation.pk)
+            if conversation.status == Status.RESOLVED:
+                if not reopen:
+                    raise ConversationResolved(conversation.pk)
+                conversation = _wake(conversation)
+            elif conversation.status == Status.SNOOZED:
                 conversation = _wake(conversation)
             now = timezone.now()
             message = Message.objects.create(
@@ -207,7 +233,11 @@ def message_receive(
                 message_type=MessageType.INCOMING,
                 content=(incoming.content or "")[:MAX_CONTENT],
                 content_type=incoming.content_type,
-                content_attributes=incoming.content_attributes,
+                content_attributes={
+                    k: v
+                    for k, v in incoming.content_attributes.items()
+                    if k not in RESERVED_ATTRIBUTES
+                },
                 source_id=incoming.source_id,
                 status=DeliveryStatus.DELIVERED,
                 sender_type=SenderType.CONTACT,
@@ -235,9 +265,24 @@ def message_receive(
     return message, True
 
 
+def message_post_incoming(
+    *, account: Account, actor: AccountUser, conversation: Conversation, incoming: IncomingMessage
+) -> tuple[Message, bool]:
+    """An API client posts what its customer wrote to a conversation (API inboxes only, as in
+    Chatwoot; other channels' messages come from their webhooks). A resolved conversation
+    reopens."""
+    check_access(account=account, actor=actor, conversation=conversation)
+    if conversation.inbox.channel_type != "api":
+        raise ValidationError(
+            {"message_type": _("Incoming messages can only be posted to API inboxes.")}
+        )
+    return message_receive(conversation=conversation, incoming=incoming, reopen=True)
+
+
 def _wake(conversation: Conversation) -> Conversation:
     """A contact writing again reopens a snoozed conversation, whatever it was snoozed until
-    (Chatwoot's rule), whichever channel or endpoint the message came through."""
+    (Chatwoot's rule), whichever channel or endpoint the message came through; and a resolved
+    one when the message was posted to it explicitly."""
     from conversations.services.conversations import conversation_status_set  # imports us
 
     return conversation_status_set(
@@ -331,6 +376,39 @@ def message_status_update(
             ).get(inbox_id=inbox_id, source_id=source_id)
             conv_events.message_event(conv_events.MESSAGE_UPDATED, message=message, performer=None)
     return bool(changed)
+
+
+DELIVERY_CLAIM_TTL = timedelta(minutes=5)
+
+
+def message_claim_delivery(*, message_id: int, at: datetime | None = None) -> Message | None:
+    """Claims a queued message for sending; None when it is not queued (sent, failed) or another
+    run claimed it recently. A claim older than DELIVERY_CLAIM_TTL is taken over: that run died
+    without recording the outcome, so sending again risks a duplicate rather than a loss."""
+    at = at or timezone.now()
+    claimed = (
+        Message.objects.filter(pk=message_id, status=DeliveryStatus.QUEUED, private=False)
+        .filter(
+            Q(delivery_claimed_at__isnull=True) | Q(delivery_claimed_at__lt=at - DELIVERY_CLAIM_TTL)
+        )
+        .update(delivery_claimed_at=at)
+    )
+    if not claimed:
+        return None
+    return (
+        Message.objects.select_related(
+            "inbox", "conversation__contact_inbox", "conversation__contact"
+        )
+        .prefetch_related("attachments")
+        .get(pk=message_id)
+    )
+
+
+def message_release_delivery(*, message_id: int) -> None:
+    """The send failed in a way worth retrying: let the next run claim it at once."""
+    Message.objects.filter(pk=message_id, status=DeliveryStatus.QUEUED).update(
+        delivery_claimed_at=None
+    )
 
 
 @transaction.atomic

@@ -4,16 +4,21 @@ assignment policy and capacity."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from inboxes.business_hours import ALL_DAY, Interval, format_hhmm, parse_hhmm
+from inboxes.business_hours import ALL_DAY, Interval, parse_hhmm
 from inboxes.models import WEEKDAYS, AssignmentPolicy, ChannelType, Inbox
-from inboxes.services import CLOSED, OPEN_ALL_DAY, DayHours, day_hours_from_rules
+from inboxes.schedule import (
+    CLOSED,
+    OPEN_ALL_DAY,
+    DayHours,
+    day_hours_from_rules,
+    exceptions_payload,
+    intervals_payload,
+    rules_by_day,
+)
 
 CHATWOOT_CHANNEL = {
     ChannelType.API: "Channel::Api",
@@ -22,23 +27,8 @@ CHATWOOT_CHANNEL = {
 CHANNEL_INPUT = {"api": ChannelType.API, "whatsapp": ChannelType.WHATSAPP_CLOUD}
 
 
-def _rules_by_day(inbox: Inbox) -> tuple[dict[int, list], dict[date, list]]:
-    weekly: dict[int, list] = defaultdict(list)
-    dated: dict[date, list] = defaultdict(list)
-    for rule in inbox.schedule_rules.all():
-        if rule.date is not None:
-            dated[rule.date].append(rule)
-        else:
-            weekly[rule.day_of_week].append(rule)
-    return weekly, dated
-
-
-def _intervals_payload(day: DayHours) -> list[dict[str, str]]:
-    return [{"open": format_hhmm(i.start), "close": format_hhmm(i.end)} for i in day.intervals]
-
-
 def working_hours_payload(inbox: Inbox) -> list[dict]:
-    weekly, _dated = _rules_by_day(inbox)
+    weekly, _dated = rules_by_day(inbox)
     out = []
     for dow in range(7):
         day = day_hours_from_rules(weekly.get(dow, []))
@@ -55,24 +45,7 @@ def working_hours_payload(inbox: Inbox) -> list[dict]:
                 "open_minutes": first.start % 60 if first else None,
                 "close_hour": close // 60 if first else None,
                 "close_minutes": close % 60 if first else None,
-                "intervals": _intervals_payload(day),
-            }
-        )
-    return out
-
-
-def exceptions_payload(inbox: Inbox) -> list[dict]:
-    _weekly, dated = _rules_by_day(inbox)
-    out = []
-    for when in sorted(dated):
-        day = day_hours_from_rules(dated[when])
-        out.append(
-            {
-                "date": when.isoformat(),
-                "closed_all_day": day.mode == CLOSED,
-                "open_all_day": day.mode == OPEN_ALL_DAY,
-                "intervals": _intervals_payload(day),
-                "note": dated[when][0].note,
+                "intervals": intervals_payload(day),
             }
         )
     return out

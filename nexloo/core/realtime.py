@@ -1,9 +1,9 @@
 """The websocket push: group names and a publisher that never blocks a request on Redis.
 
-Every socket joins exactly one group, `account.<account_id>.user.<user_id>`, chosen by the server
-after authenticating it. Who receives an event is computed when the event is published (the
-account's administrators, the inbox's members, the users named by the event), so a membership
-change takes effect on the next event without touching open sockets.
+Every socket joins one group per account it follows, `account.<account_id>.user.<user_id>`,
+chosen by the server after authenticating it. Who receives an event is computed when the event
+is published (the account's administrators, the inbox's members, the users named by the event),
+so a membership change takes effect on the next event without touching open sockets.
 
 With the Redis channel layer, frames are handed to a background thread that owns its own event
 loop: the request (or task) that caused the event returns at once, and when Redis is slow or

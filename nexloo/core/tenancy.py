@@ -1,8 +1,9 @@
 """The tenant-scoped base every account-owned model builds on.
 
 Every tenant row carries an `account` foreign key, and every read starts from the account:
-`Model.objects.for_account(account)`. Looking up by id goes through `get_for_account`, which
-raises `NotFound` for "does not exist" and "belongs to another account" alike.
+`Model.objects.for_account(account)` (or a selector that starts there). Looking an object up in
+such a queryset goes through `get_or_not_found`, which raises `NotFound` for "does not exist"
+and "belongs to someone else" alike — and for an id that is not even a number.
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ def account_pk(account: Any) -> int:
     return account if isinstance(account, int) else account.pk
 
 
+def get_or_not_found(queryset: models.QuerySet, **lookup: Any):
+    """`queryset.get(**lookup)`, answering NotFound (404) when there is no such row in it."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(f"{queryset.model._meta.verbose_name} not found") from exc
+
+
 class TenantQuerySet(models.QuerySet):
     def for_account(self, account: Any) -> Self:
         return self.filter(account_id=account_pk(account))
-
-    def get_for_account(self, account: Any, **lookup: Any):
-        try:
-            return self.for_account(account).get(**lookup)
-        except (self.model.DoesNotExist, ValueError, TypeError) as exc:
-            raise NotFound(f"{self.model._meta.verbose_name} not found") from exc
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):

@@ -101,5 +101,7 @@ def test_dev_mailbox_lists_the_file_backend_mail(client, settings, tmp_path):
     )
     # Mounted because the suite's settings are the development defaults (DEBUG, no EMAIL_URL).
     assert settings.DEV_MAILBOX
-    html = client.get(reverse("dev_mailbox")).content.decode()
+    html = client.get(reverse("dev_mailbox"), REMOTE_ADDR="127.0.0.1").content.decode()
     assert "Convite" in html and "a@b.com" in html
+    # Invitation links are secrets: nobody but this machine may read them.
+    assert client.get(reverse("dev_mailbox"), REMOTE_ADDR="192.168.0.20").status_code == 404

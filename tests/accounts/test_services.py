@@ -165,7 +165,7 @@ class TestLastAdministrator:
         for t in threads:
             t.join()
         assert sorted(outcomes) == ["ok", "refused"]
-        assert selectors.administrators_count(account=account) == 1
+        assert AccountUser.objects.filter(account=account, role=Role.ADMINISTRATOR).count() == 1
 
 
 class TestRemoveAndUpdate:

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from conversations import services
+from conversations.files import attachment_url
 from conversations.models import (
     Attachment,
     CannedResponse,
@@ -727,7 +728,7 @@ class TestMessageCreate:
         )
         stored = Attachment.objects.get(pk=attachment["id"])
         assert stored.file.read() == PNG
-        assert attachment["data_url"] == stored.file.url
+        assert attachment["data_url"] == attachment_url(stored)  # a signed link, not /media/
 
 
 class TestMessageDelete:

@@ -69,3 +69,102 @@ def test_counts_are_cached_until_the_next_event(
     with on_commit():  # a new conversation: its event makes the next count fresh
         services.conversation_open_for(contact_inbox=ContactInboxFactory(inbox=inbox))
     assert conversation_counts(membership=admin, f=f)["all_count"] == 2
+
+
+class TestDeliveryOnce:
+    @pytest.fixture
+    def queued(self, account, admin, whatsapp_inbox):
+        conversation = services.conversation_open_for(
+            contact_inbox=ContactInboxFactory(inbox=whatsapp_inbox)
+        ).conversation
+        return services.message_send(
+            account=account, actor=admin, conversation=conversation, content="Olá!"
+        )
+
+    def test_a_redelivered_task_does_not_send_twice(self, queued, whatsapp_backend):
+        from conversations.tasks import deliver_message
+
+        assert deliver_message.apply(args=[queued.pk]).get() == "sent"
+        assert deliver_message.apply(args=[queued.pk]).get() == "skipped"
+        assert whatsapp_backend.sent == [queued.pk]
+
+    def test_a_fresh_claim_is_respected_and_a_stale_one_taken_over(self, queued, whatsapp_backend):
+        from datetime import timedelta
+
+        import time_machine
+        from django.utils import timezone
+
+        from conversations.tasks import deliver_message
+
+        with time_machine.travel(timezone.now(), tick=False) as clock:
+            # Another worker claimed it and is (or was) sending it.
+            assert services.message_claim_delivery(message_id=queued.pk) is not None
+            assert deliver_message.apply(args=[queued.pk]).get() == "skipped"
+            clock.shift(timedelta(minutes=6))  # that worker died without a word
+            assert deliver_message.apply(args=[queued.pk]).get() == "sent"
+        assert whatsapp_backend.sent == [queued.pk]
+
+    def test_a_released_claim_can_be_taken_at_once(self, queued):
+        # What the task does on a transient error before Celery retries it.
+        assert services.message_claim_delivery(message_id=queued.pk) is not None
+        assert services.message_claim_delivery(message_id=queued.pk) is None
+        services.message_release_delivery(message_id=queued.pk)
+        assert services.message_claim_delivery(message_id=queued.pk) is not None
+
+
+class TestAttachmentLinks:
+    @pytest.fixture
+    def sent(self, account, admin, conversation, settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path
+
+        def _send(name, content, content_type):
+            message = services.message_send(
+                account=account,
+                actor=admin,
+                conversation=conversation,
+                content="",
+                attachments=(
+                    NewAttachment(
+                        file_type="file", file_name=name, content=content, content_type=content_type
+                    ),
+                ),
+            )
+            return message.attachments.get()
+
+        return _send
+
+    def test_signed_link_serves_the_file_safely(self, client, sent):
+        from conversations.files import attachment_path
+
+        page = sent("pagina.html", b"<script>alert(1)</script>", "text/html")
+        response = client.get(attachment_path(page))
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == b"<script>alert(1)</script>"
+        assert response["Content-Type"] == "application/octet-stream"
+        assert response["Content-Disposition"].startswith("attachment")
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in response["Content-Security-Policy"]
+        image = sent("foto.png", b"\x89PNG fake", "image/png")
+        assert client.get(attachment_path(image))["Content-Type"] == "image/png"
+
+    def test_tampered_and_expired_links_are_404(self, client, sent):
+        from datetime import timedelta
+
+        import time_machine
+        from django.utils import timezone
+
+        from conversations.files import attachment_path
+
+        link = attachment_path(sent("a.pdf", b"%PDF", "application/pdf"))
+        assert client.get(link[:-3] + "xx/").status_code == 404
+        with time_machine.travel(timezone.now() + timedelta(hours=25)):
+            assert client.get(link).status_code == 404
+
+    def test_the_api_gives_an_absolute_link(self, admin_api, account, conversation, sent):
+        attachment = sent("a.pdf", b"%PDF", "application/pdf")
+        body = admin_api.get(
+            f"/api/v1/accounts/{account.pk}/conversations/{conversation.display_id}/messages"
+        ).json()
+        (data_url,) = [a["data_url"] for m in body["payload"] for a in m["attachments"]]
+        assert data_url.startswith("http://testserver/attachments/")
+        assert attachment.file_name == "a.pdf"

@@ -25,6 +25,7 @@ from accounts import services as account_services
 from accounts.models import AccountUser
 from conversations import services
 from conversations.models import Conversation
+from inboxes import services as inbox_services
 from nexloo.asgi import application
 from nexloo.core import realtime
 from tests.factories import (
@@ -311,23 +312,7 @@ class TestAudience:
             for socket in (carla, bruno, otto):
                 assert await socket.nothing()
 
-            # Carla works in no inbox, but she is given the conversation: she is told.
-            await after_commit(
-                lambda: services.conversation_assign_agent(
-                    account=people.account,
-                    actor=people.ana,
-                    conversation=conversation,
-                    assignee=people.carla,
-                )
-            )
-            for socket in (ana, sofia, carla):
-                frame = await socket.event("assignee.changed")
-                assert frame["data"]["id"] == conversation.display_id
-                assert frame["data"]["meta"]["assignee"]["id"] == people.carla.user_id
-            for socket in (bruno, otto):
-                assert await socket.nothing()
-
-            # Given to Sofia: Carla is told too, so that it leaves her "Minhas".
+            # Given to Sofia (a member of the inbox): she, Ana and nobody else are told.
             await after_commit(
                 lambda: services.conversation_assign_agent(
                     account=people.account,
@@ -336,10 +321,27 @@ class TestAudience:
                     assignee=people.sofia,
                 )
             )
-            for socket in (ana, sofia, carla):
+            for socket in (ana, sofia):
                 frame = await socket.event("assignee.changed")
-                assert frame["data"]["assignee_id"] == people.sofia.user_id
-            for socket in (bruno, otto):
+                assert frame["data"]["id"] == conversation.display_id
+                assert frame["data"]["meta"]["assignee"]["id"] == people.sofia.user_id
+            for socket in (carla, bruno, otto):
+                assert await socket.nothing()
+
+            # Sofia leaves the inbox: her conversation there is unassigned, and she is told
+            # (no longer a member) so that it leaves her "Minhas".
+            await after_commit(
+                lambda: inbox_services.inbox_members_remove(
+                    account=people.account,
+                    actor=people.ana,
+                    inbox=people.inbox_x,
+                    user_ids=[people.sofia.user_id],
+                )
+            )
+            for socket in (ana, sofia):
+                frame = await socket.event("assignee.changed")
+                assert frame["data"]["assignee_id"] is None
+            for socket in (carla, bruno, otto):
                 assert await socket.nothing()
             for socket in (ana, sofia, carla, bruno, otto):
                 await socket.close()

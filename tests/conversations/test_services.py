@@ -24,7 +24,8 @@ from conversations.models import (
     Status,
 )
 from conversations.services import IncomingMessage
-from inboxes.services import CLOSED, DayHours, inbox_schedule_set
+from inboxes.schedule import CLOSED, DayHours
+from inboxes.services import inbox_schedule_set
 from nexloo.core.errors import NotFound, ValidationError
 from tests.factories import (
     ContactFactory,

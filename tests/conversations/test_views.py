@@ -346,3 +346,15 @@ class TestContactsAndCanned:
             .status_code
             == 404
         )
+
+
+def test_live_refresh_keeps_loaded_pages_and_the_open_row(login, account, admin, inbox):
+    rows = [ConversationFactory(contact_inbox=ContactInboxFactory(inbox=inbox)) for _ in range(30)]
+    client = login(admin)
+    first_page = client.get(url("list", account), {"assignee_type": "all"}).content.decode()
+    assert first_page.count("data-conversation=") == 25
+    refreshed = client.get(
+        url("list", account), {"assignee_type": "all", "through": 2, "open": rows[0].display_id}
+    ).content.decode()
+    assert refreshed.count("data-conversation=") == 30
+    assert f'conv-row active" data-conversation="{rows[0].display_id}"' in refreshed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from inboxes.business_hours import Interval, parse_hhmm
 from inboxes.models import InboxMember, ScheduleRule
-from inboxes.services import CLOSED, DayHours
+from inboxes.schedule import CLOSED, DayHours
 
 SUN, MON, TUE, WED, THU, FRI, SAT = range(7)
 

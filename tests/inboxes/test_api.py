@@ -8,7 +8,7 @@ import pytest
 
 from inboxes import services
 from inboxes.models import Inbox, ScheduleRule
-from inboxes.services import CLOSED, DayHours
+from inboxes.schedule import CLOSED, DayHours
 from tests.factories import AccountUserFactory
 from tests.factories_inboxes import InboxFactory, InboxMemberFactory
 from tests.inboxes.schedules import (

@@ -9,7 +9,7 @@ import pytest
 
 from inboxes import selectors, services
 from inboxes.models import Inbox, InboxMember, ScheduleRule
-from inboxes.services import CLOSED, OPEN_ALL_DAY, DayHours
+from inboxes.schedule import CLOSED, OPEN_ALL_DAY, DayHours
 from nexloo.core.errors import NotFound, PermissionDenied, ValidationError
 from tests.factories import AccountUserFactory
 from tests.factories_inboxes import InboxFactory, InboxMemberFactory

@@ -15,7 +15,7 @@ from conversations import services
 from conversations.services import IncomingMessage
 from inboxes import services as inbox_services
 from inboxes.business_hours import Interval
-from inboxes.services import CLOSED, DayHours
+from inboxes.schedule import CLOSED, DayHours
 from nexloo.core.events import Performer
 from teams import services as team_services
 

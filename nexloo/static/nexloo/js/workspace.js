@@ -47,7 +47,9 @@
   async function refreshList() {
     const qs = filterQs();
     const open = openId();
-    const url = root.dataset.listUrl + "?" + qs + (open ? "&open=" + open : "");
+    const loaded = document.querySelectorAll("#conversation-list .conv-list").length || 1;
+    const url =
+      root.dataset.listUrl + "?" + qs + "&through=" + loaded + (open ? "&open=" + open : "");
     try {
       const doc = await fetchHtml(url);
       const target = document.getElementById("conversation-list");
@@ -197,8 +199,11 @@
           debounce("read", markRead, 500);
         }
       }
-    } else if (frame.event === "conversation.read") {
+    } else if (frame.event === "conversation.read" || frame.event === "contact.deleted") {
       debounce("list", refreshList, 150);
+    } else if (frame.event === "account_user.removed") {
+      debounce("list", refreshList, 150);
+      debounce("counts", refreshCounts, 300);
     } else if (frame.event === "presence.update" || frame.event.startsWith("inbox.") || frame.event.startsWith("team.")) {
       debounce("counts", refreshCounts, 500);
     }

@@ -1,0 +1,138 @@
+"""Users (global: one e-mail, one password) and their API tokens."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import password_validation
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import (
+    AccessToken,
+    Language,
+    User,
+    hash_secret,
+)
+from accounts.services.common import _validate_locale
+from nexloo.core.errors import ValidationError
+
+
+def _normalize_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": _("Enter a valid e-mail address.")}) from exc
+    return email
+
+
+def _validate_password(password: str, user: User | None = None) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+
+
+def _issue_token(**owner) -> str:
+    token = secrets.token_urlsafe(24)
+    AccessToken.objects.update_or_create(
+        **owner, defaults={"token_hash": hash_secret(token), "hint": token[:6]}
+    )
+    return token
+
+
+@dataclass(frozen=True)
+class NewUser:
+    user: User
+    api_access_token: str
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str,
+    name: str,
+    password: str | None = None,
+    language: str = Language.PT_BR,
+    display_name: str = "",
+    verified: bool = False,
+    custom_attributes: dict | None = None,
+) -> NewUser:
+    """Creates a global user with its e-mail address record and an API access token."""
+    email = _normalize_email(email)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Enter the name.")})
+    _validate_locale(language)
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("A user with this e-mail already exists.")})
+    user = User(
+        email=email,
+        name=name,
+        display_name=display_name,
+        language=language,
+        custom_attributes=custom_attributes or {},
+    )
+    if password:
+        _validate_password(password, user)
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent request took the address first
+        raise ValidationError({"email": _("A user with this e-mail already exists.")}) from exc
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=verified)
+    return NewUser(user=user, api_access_token=_issue_token(user=user))
+
+
+@transaction.atomic
+def user_update(
+    *,
+    user: User,
+    name: str | None = None,
+    display_name: str | None = None,
+    language: str | None = None,
+) -> User:
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ValidationError({"name": _("Enter the name.")})
+        user.name = name
+    if display_name is not None:
+        user.display_name = display_name.strip()
+    if language is not None:
+        user.language = _validate_locale(language)
+    user.save(update_fields=["name", "display_name", "language"])
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    _validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def access_token_regenerate(*, user: User) -> str:
+    """Replaces the user's API token; the old one stops working at once."""
+    return _issue_token(user=user)
+
+
+def user_is_verified(user: User) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def _mark_verified(user: User) -> None:
+    updated = EmailAddress.objects.filter(user=user, email__iexact=user.email).update(
+        verified=True, primary=True
+    )
+    if not updated:
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)

@@ -1,0 +1,39 @@
+"""Conversations, messages, contacts and canned responses API (Chatwoot's paths and shapes)."""
+
+from conversations.api.views.canned import CannedResponseDetailView, CannedResponseListView
+from conversations.api.views.contacts import (
+    ContactConversationsView,
+    ContactDetailView,
+    ContactListView,
+    ContactSearchView,
+)
+from conversations.api.views.conversations import (
+    AssignmentsView,
+    ConversationDetailView,
+    ConversationLabelsView,
+    ConversationListView,
+    ConversationMetaView,
+    ConversationReadView,
+    TogglePriorityView,
+    ToggleStatusView,
+)
+from conversations.api.views.messages import MessageDetailView, MessagesView
+
+__all__ = [
+    "AssignmentsView",
+    "CannedResponseDetailView",
+    "CannedResponseListView",
+    "ContactConversationsView",
+    "ContactDetailView",
+    "ContactListView",
+    "ContactSearchView",
+    "ConversationDetailView",
+    "ConversationLabelsView",
+    "ConversationListView",
+    "ConversationMetaView",
+    "ConversationReadView",
+    "MessageDetailView",
+    "MessagesView",
+    "TogglePriorityView",
+    "ToggleStatusView",
+]
