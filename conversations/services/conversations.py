@@ -38,6 +38,7 @@ from inboxes.models import Inbox
 from nexloo.core import events
 from nexloo.core.errors import NotFound, ValidationError
 from nexloo.core.events import Performer
+from teams.assignment import lock_inbox
 
 
 def _next_display_id(account_id: int) -> int:
@@ -132,6 +133,11 @@ def conversation_create(
         raise ValidationError({"status": _("A new conversation is open or pending.")})
     if inbox.account_id != account.pk:
         raise NotFound("inbox not found")
+    if assignee is not None or team is not None:
+        # The assignment below takes the inbox lock; take it before the account's display-id
+        # sequence, so that a long queue drain in this inbox never holds up the sequence (and
+        # with it every new conversation of the account) behind it.
+        lock_inbox(inbox.pk)
     if contact is None:
         if not source_id:
             raise ValidationError({"contact_id": _("Give the contact or its source id.")})
