@@ -320,6 +320,9 @@ class ToggleStatusSerializer(serializers.Serializer):
 class TogglePrioritySerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=[*Priority.values, "none"], allow_null=True)
 
+    def validate_priority(self, value):
+        return None if value == "none" else value  # Chatwoot's "none" clears it
+
 
 class AssignmentSerializer(serializers.Serializer):
     assignee_id = serializers.IntegerField(required=False, allow_null=True)

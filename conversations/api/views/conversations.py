@@ -133,12 +133,11 @@ class ConversationDetailView(ConversationScoped):
         payload = TogglePrioritySerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
         if "priority" in payload.validated_data:
-            priority = payload.validated_data["priority"]
             services.conversation_priority_set(
                 account=self.account,
                 actor=self.membership,
                 conversation=self.conversation(),
-                priority=None if priority == "none" else priority,
+                priority=payload.validated_data["priority"],
             )
         return Response(ConversationSerializer(self.reload()).data)
 
@@ -188,12 +187,11 @@ class TogglePriorityView(ConversationScoped):
     def post(self, request, account_id: int, conversation_id: int):
         payload = TogglePrioritySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        priority = payload.validated_data["priority"]
         services.conversation_priority_set(
             account=self.account,
             actor=self.membership,
             conversation=self.conversation(),
-            priority=None if priority == "none" else priority,
+            priority=payload.validated_data["priority"],
         )
         return Response(status=status.HTTP_200_OK)
 
