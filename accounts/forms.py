@@ -33,6 +33,24 @@ class EmailLoginForm(LoginForm):
         self.fields["login"].label = _("E-mail")
 
 
+class AgentsField(forms.ModelMultipleChoiceField):
+    """Boxes to tick the account's people, named with their role (inbox and team members)."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(queryset=AccountUser.objects.none(), **kwargs)
+
+    def limit_to(self, account: Account) -> None:
+        self.queryset = (
+            AccountUser.objects.for_account(account).select_related("user").order_by("user__name")
+        )
+
+    def label_from_instance(self, obj: AccountUser) -> str:
+        return f"{obj.user.name} ({obj.get_role_display()})"
+
+
 class CompanySignupForm(SignupForm):
     """The public sign-up: a company and its first administrator."""
 

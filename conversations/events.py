@@ -123,14 +123,31 @@ def message_data(message: Message) -> dict[str, Any]:
                 "file_size": a.file_size,
                 "file_name": a.file_name,
             }
-            for a in message.attachments.all()
+            # An activity line never has attachments: no query for them.
+            for a in (message.attachments.all() if message.message_type != "activity" else ())
         ],
     }
 
 
-def _audience(conversation: Conversation) -> dict[str, Any]:
-    users = {conversation.assignee.user_id} if conversation.assignee_id else set()
-    return {"inbox_id": conversation.inbox_id, "user_ids": frozenset(users)}
+def _emit(
+    name: str,
+    *,
+    conversation: Conversation,
+    data: dict[str, Any],
+    performer: Performer | None,
+    also_notify: frozenset[int] = frozenset(),
+) -> None:
+    assignee = {conversation.assignee.user_id} if conversation.assignee_id else set()
+    events.emit(
+        events.Event(
+            name=name,
+            account_id=conversation.account_id,
+            data=data,
+            performer=performer,
+            inbox_id=conversation.inbox_id,
+            user_ids=frozenset(assignee) | also_notify,
+        )
+    )
 
 
 def conversation_event(
@@ -141,25 +158,12 @@ def conversation_event(
     extra: dict[str, Any] | None = None,
     also_notify: frozenset[int] = frozenset(),
 ) -> None:
-    audience = _audience(conversation)
-    data = conversation_data(conversation)
-    if extra:
-        data.update(extra)
-    events.emit(
-        events.Event(
-            name=name,
-            account_id=conversation.account_id,
-            data=data,
-            performer=performer,
-            inbox_id=audience["inbox_id"],
-            user_ids=audience["user_ids"] | also_notify,
-        )
-    )
+    data = {**conversation_data(conversation), **(extra or {})}
+    _emit(name, conversation=conversation, data=data, performer=performer, also_notify=also_notify)
 
 
 def message_event(name: str, *, message: Message, performer: Performer | None) -> None:
     conversation = message.conversation
-    audience = _audience(conversation)
     data = message_data(message)
     data["conversation"] = {
         "id": conversation.display_id,
@@ -168,16 +172,7 @@ def message_event(name: str, *, message: Message, performer: Performer | None) -
         "team_id": conversation.team_id,
         "inbox_id": conversation.inbox_id,
     }
-    events.emit(
-        events.Event(
-            name=name,
-            account_id=message.account_id,
-            data=data,
-            performer=performer,
-            inbox_id=audience["inbox_id"],
-            user_ids=audience["user_ids"],
-        )
-    )
+    _emit(name, conversation=conversation, data=data, performer=performer)
 
 
 def contact_event(name: str, *, contact: Contact, performer: Performer | None) -> None:

@@ -10,35 +10,25 @@ from __future__ import annotations
 
 import logging
 
+from django.db.models import Q
+
 from accounts.models import AccountUser, Role
-from inboxes.models import InboxMember
 from nexloo.core import events, realtime
 
 logger = logging.getLogger(__name__)
 
 
 def recipients(event: events.Event) -> set[int]:
-    if event.everyone:
-        return set(
-            AccountUser.objects.filter(account_id=event.account_id).values_list(
-                "user_id", flat=True
-            )
-        )
-    users: set[int] = set()
-    if event.admins:
-        users.update(
-            AccountUser.objects.filter(
-                account_id=event.account_id, role=Role.ADMINISTRATOR
-            ).values_list("user_id", flat=True)
-        )
-    if event.inbox_id is not None:
-        users.update(
-            InboxMember.objects.filter(inbox_id=event.inbox_id).values_list(
-                "account_user__user_id", flat=True
-            )
-        )
-    users.update(event.user_ids)
-    return users
+    people = AccountUser.objects.filter(account_id=event.account_id)
+    if not event.everyone:
+        who = Q(pk__in=[])
+        if event.admins:
+            who |= Q(role=Role.ADMINISTRATOR)
+        if event.inbox_id is not None:
+            who |= Q(inbox_memberships__inbox_id=event.inbox_id)
+        people = people.filter(who)
+    users = set(people.values_list("user_id", flat=True).distinct())
+    return users | set(event.user_ids)
 
 
 def push(event: events.Event) -> None:

@@ -6,8 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import timezone_choices
-from accounts.models import Account, AccountUser
+from accounts.forms import AgentsField, timezone_choices
+from accounts.models import Account
 from inboxes.business_hours import Interval, format_hhmm, parse_hhmm
 from inboxes.extensions import creatable_channels
 from inboxes.models import WEEKDAYS, AssignmentPolicy, ChannelType, Inbox
@@ -72,20 +72,11 @@ class InboxSettingsForm(forms.Form):
 
 
 class MembersForm(forms.Form):
-    members = forms.ModelMultipleChoiceField(
-        label=_("Collaborators"),
-        queryset=AccountUser.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
+    members = AgentsField(label=_("Collaborators"))
 
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["members"]
-        field.queryset = (
-            AccountUser.objects.for_account(account).select_related("user").order_by("user__name")
-        )
-        field.label_from_instance = lambda m: f"{m.user.name} ({m.get_role_display()})"
+        self.fields["members"].limit_to(account)
 
 
 class BusinessHoursForm(forms.Form):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import AgentsField
 from accounts.models import Account, AccountUser
 from teams.models import Team
 
@@ -26,20 +27,11 @@ class TeamForm(forms.Form):
         initial=True,
         help_text=_("New conversations routed to the team go automatically to one of its agents."),
     )
-    members = forms.ModelMultipleChoiceField(
-        label=_("Agents"),
-        queryset=AccountUser.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
+    members = AgentsField(label=_("Agents"))
 
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["members"]
-        field.queryset = (
-            AccountUser.objects.for_account(account).select_related("user").order_by("user__name")
-        )
-        field.label_from_instance = lambda m: f"{m.user.name} ({m.get_role_display()})"
+        self.fields["members"].limit_to(account)
 
 
 class DepartmentField:

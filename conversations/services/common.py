@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountUser
 from conversations.models import Conversation
-from inboxes.models import InboxMember
+from inboxes.selectors import is_assignable
 from nexloo.core.errors import NotFound
 from nexloo.core.events import Performer
 
@@ -53,9 +53,8 @@ def check_access(
         return
     if actor.account_id != account.pk:
         raise NotFound("conversation not found")
-    if actor.is_administrator:
-        return
-    if not InboxMember.objects.filter(inbox_id=conversation.inbox_id, account_user=actor).exists():
+    # Who may act on an inbox's conversations is who may be given them.
+    if not is_assignable(inbox_id=conversation.inbox_id, membership=actor):
         raise NotFound("conversation not found")
 
 

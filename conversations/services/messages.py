@@ -355,27 +355,38 @@ def system_message_send(
     return _system_reply(conversation, content, performer, kind=kind)
 
 
-def message_status_update(
-    *, inbox_id: int, source_id: str, status: str, error: str = "", at: datetime | None = None
-) -> bool:
-    """Moves a sent message's delivery status forward (sent → delivered → read, or failed);
-    a late or repeated status update changes nothing. Returns whether it changed."""
+def _earlier_than(status: str) -> list[str]:
+    """The statuses a message may move to `status` from: only forward (sent → delivered →
+    read), and to failed only while not yet delivered."""
+    if status == DeliveryStatus.FAILED:
+        return [DeliveryStatus.QUEUED, DeliveryStatus.SENT]
+    return [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
+
+
+def _move_status(messages, status: str, **fields) -> bool:
+    """Moves the message of `messages` to `status` if that is forward, and tells the screens.
+    A late or repeated update changes nothing. Returns whether it changed."""
+    with transaction.atomic():
+        changed = messages.filter(status__in=_earlier_than(status)).update(
+            status=status, updated_at=timezone.now(), **fields
+        )
+        if changed:
+            for message in messages.select_related(
+                "conversation__assignee__user", "conversation__contact", "conversation__team"
+            ):
+                conv_events.message_event(
+                    conv_events.MESSAGE_UPDATED, message=message, performer=None
+                )
+    return bool(changed)
+
+
+def message_status_update(*, inbox_id: int, source_id: str, status: str, error: str = "") -> bool:
+    """A provider's status report for the message it knows as `source_id` (sent → delivered →
+    read, or failed with its error)."""
     if status not in STATUS_RANK and status != DeliveryStatus.FAILED:
         raise ValidationError({"status": _("Unknown delivery status.")})
-    qs = Message.objects.filter(inbox_id=inbox_id, source_id=source_id)
-    if status == DeliveryStatus.FAILED:
-        qs = qs.filter(status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENT])
-    else:
-        lower = [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
-        qs = qs.filter(status__in=lower)
-    with transaction.atomic():
-        changed = qs.update(status=status, external_error=error[:2000], updated_at=timezone.now())
-        if changed:
-            message = Message.objects.select_related(
-                "conversation__assignee__user", "conversation__contact", "conversation__team"
-            ).get(inbox_id=inbox_id, source_id=source_id)
-            conv_events.message_event(conv_events.MESSAGE_UPDATED, message=message, performer=None)
-    return bool(changed)
+    messages = Message.objects.filter(inbox_id=inbox_id, source_id=source_id)
+    return _move_status(messages, status, external_error=error[:2000])
 
 
 DELIVERY_CLAIM_TTL = timedelta(minutes=5)
@@ -411,31 +422,17 @@ def message_release_delivery(*, message_id: int) -> None:
     )
 
 
-@transaction.atomic
 def message_mark_sent(*, message_id: int, source_id: str | None) -> bool:
     """Delivery accepted the message: record the provider's id, if the status is still queued."""
-    changed = Message.objects.filter(pk=message_id, status=DeliveryStatus.QUEUED).update(
-        status=DeliveryStatus.SENT, source_id=source_id, updated_at=timezone.now()
+    return _move_status(
+        Message.objects.filter(pk=message_id), DeliveryStatus.SENT, source_id=source_id
     )
-    if changed:
-        message = Message.objects.select_related(
-            "conversation__assignee__user", "conversation__contact", "conversation__team"
-        ).get(pk=message_id)
-        conv_events.message_event(conv_events.MESSAGE_UPDATED, message=message, performer=None)
-    return bool(changed)
 
 
-@transaction.atomic
 def message_mark_failed(*, message_id: int, error: str) -> bool:
-    changed = Message.objects.filter(
-        Q(status=DeliveryStatus.QUEUED) | Q(status=DeliveryStatus.SENT), pk=message_id
-    ).update(status=DeliveryStatus.FAILED, external_error=error[:2000], updated_at=timezone.now())
-    if changed:
-        message = Message.objects.select_related(
-            "conversation__assignee__user", "conversation__contact", "conversation__team"
-        ).get(pk=message_id)
-        conv_events.message_event(conv_events.MESSAGE_UPDATED, message=message, performer=None)
-    return bool(changed)
+    return _move_status(
+        Message.objects.filter(pk=message_id), DeliveryStatus.FAILED, external_error=error[:2000]
+    )
 
 
 @transaction.atomic
