@@ -12,9 +12,8 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from django.db import transaction
-
 from conversations.models import Message
+from nexloo.core.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -51,5 +50,4 @@ def queue(message: Message) -> None:
     """Delivers the message after the current transaction commits."""
     from conversations.tasks import deliver_message
 
-    message_id = message.pk
-    transaction.on_commit(lambda: deliver_message.delay(message_id))
+    enqueue_on_commit(deliver_message, message.pk)

@@ -12,6 +12,7 @@ from accounts import events as account_events
 from inboxes import events as inbox_events
 from inboxes.selectors import member_inbox_ids
 from nexloo.core import events
+from nexloo.core.tasks import enqueue
 from teams import events as team_events
 
 
@@ -19,7 +20,7 @@ def _drain(inbox_ids) -> None:
     from conversations.tasks import drain_assignment_queue
 
     for inbox_id in sorted(set(inbox_ids)):
-        drain_assignment_queue.delay(inbox_id)
+        enqueue(drain_assignment_queue, inbox_id)
 
 
 def on_presence(event: events.Event) -> None:

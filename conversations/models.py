@@ -274,7 +274,13 @@ class Message(TenantModel):
             )
         ]
         indexes = [
-            models.Index(fields=["conversation", "-created_at", "-id"], name="msg_conversation")
+            models.Index(fields=["conversation", "-created_at", "-id"], name="msg_conversation"),
+            # Replies waiting to leave, for the sweep (services.messages_requeue_stuck): few rows.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="queued", private=False),
+                name="msg_queued",
+            ),
         ]
 
     def __str__(self) -> str:

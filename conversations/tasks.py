@@ -61,3 +61,12 @@ def drain_assignment_queue(inbox_id: int) -> int:
 def wake_snoozed() -> int:
     """Periodic: reopens snoozed conversations whose time has come."""
     return services.conversations_wake_snoozed(at=timezone.now())
+
+
+@shared_task(name="conversations.sweep", expires=55)
+def sweep() -> dict[str, int]:
+    """Periodic: picks up what a lost task left behind (see nexloo.core.tasks)."""
+    return {
+        "replies": services.messages_requeue_stuck(at=timezone.now()),
+        "queues": services.assignment_queues_sweep(),
+    }

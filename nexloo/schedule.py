@@ -19,6 +19,11 @@ BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"expires": 25},
     },
+    "conversations-sweep": {
+        "task": "conversations.sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "presence-sweep": {
         "task": "accounts.presence_sweep",
         "schedule": 30.0,

@@ -123,9 +123,11 @@ if "PYTEST_XDIST_WORKER" in os.environ:  # parallel test workers share one Redis
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A Redis outage makes cache reads miss instead of failing requests (see the module).
+            "BACKEND": "nexloo.core.cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
     CHANNEL_LAYERS = {
@@ -155,6 +157,15 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "global_keyprefix": REDIS_KEY_PREFIX}
 CELERY_TIMEZONE = "UTC"
+# Queueing happens after the commit, in the request: with Redis down it must give up quickly.
+# What could not be queued is picked up by the periodic sweep (conversations.sweep).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 # Periodic tasks live in nexloo/schedule.py (read by nexloo/celery.py).
 
 # --- Authentication ----------------------------------------------------------------------------

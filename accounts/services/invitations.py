@@ -20,6 +20,7 @@ from accounts.models import (
 from accounts.services.common import require_admin
 from accounts.services.users import _mark_verified, user_is_verified, user_set_password, user_update
 from nexloo.core.errors import Conflict, NotFound
+from nexloo.core.tasks import enqueue_on_commit
 
 INVITATION_SALT = "accounts.invitation"
 
@@ -61,9 +62,7 @@ def invitation_send(
         raise NotFound("agent not found")
     user = membership.user
     if user.has_usable_password() and user_is_verified(user):
-        transaction.on_commit(
-            lambda: tasks.send_added_to_account.delay(membership.account_id, user.pk)
-        )
+        enqueue_on_commit(tasks.send_added_to_account, membership.account_id, user.pk)
         return None
     now = timezone.now()
     Invitation.objects.filter(account=account, user=user, used_at=None, revoked_at=None).update(
@@ -77,7 +76,7 @@ def invitation_send(
         created_at=now,
         expires_at=now + settings.INVITATION_TTL,
     )
-    transaction.on_commit(lambda: tasks.send_invitation.delay(invitation.pk))
+    enqueue_on_commit(tasks.send_invitation, invitation.pk)
     return invitation
 
 

@@ -2,6 +2,7 @@
 
 from conversations.services.assignment import (
     assignment_queue_drain,
+    assignment_queues_sweep,
     conversation_assign_agent,
     conversation_assign_team,
     conversation_assignments,
@@ -49,6 +50,7 @@ from conversations.services.messages import (
     message_release_delivery,
     message_send,
     message_status_update,
+    messages_requeue_stuck,
 )
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "NewAttachment",
     "activity_add",
     "assignment_queue_drain",
+    "assignment_queues_sweep",
     "attachments_from_uploads",
     "canned_response_create",
     "canned_response_delete",
@@ -89,6 +92,7 @@ __all__ = [
     "message_release_delivery",
     "message_send",
     "message_status_update",
+    "messages_requeue_stuck",
     "normalize_phone",
     "register_intake_hook",
     "schedule_drain",

@@ -32,6 +32,7 @@ from conversations.services.messages import activity_add, message_send, system_m
 from inboxes.selectors import is_assignable
 from nexloo.core.errors import NotFound, ValidationError
 from nexloo.core.events import Performer
+from nexloo.core.tasks import enqueue_on_commit
 from teams.assignment import AssignmentRound, lock_inbox
 from teams.models import Team, TeamMember
 
@@ -336,6 +337,21 @@ def assignment_queue_drain(*, inbox_id: int) -> int:
     return assigned
 
 
+def assignment_queues_sweep() -> int:
+    """Drains, in tasks, every inbox where conversations wait for automatic assignment: the safety
+    net for a drain that was never queued (Redis down when someone came online or a conversation
+    was resolved). A queue nobody has room for costs one locked read. Returns how many."""
+    inbox_ids = list(
+        Conversation.objects.filter(waiting_q())
+        .order_by()
+        .values_list("inbox_id", flat=True)
+        .distinct()
+    )
+    for inbox_id in inbox_ids:
+        schedule_drain(inbox_id)
+    return len(inbox_ids)
+
+
 def unassign_departed(*, account_id: int, inbox_id: int, user_ids: list[int]) -> int:
     """People who no longer work in an inbox give back its open conversations (administrators
     keep theirs: they see every inbox). Returns how many were unassigned."""
@@ -362,4 +378,4 @@ def unassign_departed(*, account_id: int, inbox_id: int, user_ids: list[int]) ->
 def schedule_drain(inbox_id: int) -> None:
     from conversations.tasks import drain_assignment_queue
 
-    transaction.on_commit(lambda: drain_assignment_queue.delay(inbox_id))
+    enqueue_on_commit(drain_assignment_queue, inbox_id)

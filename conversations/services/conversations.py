@@ -38,6 +38,7 @@ from inboxes.models import Inbox
 from nexloo.core import events
 from nexloo.core.errors import NotFound, ValidationError
 from nexloo.core.events import Performer
+from nexloo.core.tasks import enqueue_on_commit
 from teams.assignment import lock_inbox
 
 
@@ -62,7 +63,7 @@ def _announce(conversation: Conversation, performer: Performer) -> None:
     conv_events.conversation_event(
         conv_events.CONVERSATION_CREATED, conversation=conversation, performer=performer
     )
-    transaction.on_commit(lambda: intake.delay(conversation.pk))
+    enqueue_on_commit(intake, conversation.pk)
 
 
 def conversation_open_for(

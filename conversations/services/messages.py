@@ -3,6 +3,7 @@ channel (idempotent), delivery status updates (forward only), and the automatic 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,8 @@ from conversations.services.common import (
 from inboxes.selectors import inbox_is_open, inbox_next_opening
 from nexloo.core.errors import ValidationError
 from nexloo.core.events import Performer
+
+logger = logging.getLogger(__name__)
 
 # No out-of-office reply while an agent answered this recently: a person is clearly there.
 RECENT_AGENT_REPLY = timedelta(minutes=5)
@@ -415,11 +418,54 @@ def message_claim_delivery(*, message_id: int, at: datetime | None = None) -> Me
     )
 
 
+def _released(at: datetime) -> datetime:
+    """A claim any later run may take at once, which still tells when it was given back."""
+    return at - DELIVERY_CLAIM_TTL - timedelta(seconds=1)
+
+
 def message_release_delivery(*, message_id: int) -> None:
     """The send failed in a way worth retrying: let the next run claim it at once."""
     Message.objects.filter(pk=message_id, status=DeliveryStatus.QUEUED).update(
-        delivery_claimed_at=None
+        delivery_claimed_at=_released(timezone.now())
     )
+
+
+# The sweep leaves alone a reply younger than this (its task is queued or running), and one given
+# back more recently than REQUEUE_GRACE (a retry is due: Celery's backoff tops at 5 minutes).
+REQUEUE_AFTER = timedelta(minutes=2)
+REQUEUE_GRACE = timedelta(minutes=10)
+REQUEUE_WITHIN = timedelta(days=1)  # older replies are past WhatsApp's window: not sent late
+
+
+def messages_requeue_stuck(*, at: datetime, limit: int = 500) -> int:
+    """Queues again the replies still waiting to leave whose task was lost: never queued (Redis
+    was down at the commit), or given back / claimed long ago by a run that did not finish.
+    Each is marked given back, so the next sweep leaves it to this task for a while; the claim
+    keeps a reply from being sent twice. Returns how many were queued."""
+    from conversations import delivery
+
+    stale = at - DELIVERY_CLAIM_TTL - REQUEUE_GRACE
+    with transaction.atomic():
+        stuck = list(
+            Message.objects.filter(
+                status=DeliveryStatus.QUEUED,
+                private=False,
+                created_at__gte=at - REQUEUE_WITHIN,
+                created_at__lt=at - REQUEUE_AFTER,
+            )
+            .filter(Q(delivery_claimed_at__isnull=True) | Q(delivery_claimed_at__lt=stale))
+            .select_for_update(skip_locked=True)
+            .only("pk")
+            .order_by("created_at")[:limit]
+        )
+        Message.objects.filter(pk__in=[m.pk for m in stuck]).update(
+            delivery_claimed_at=_released(at)
+        )
+        for message in stuck:
+            delivery.queue(message)
+    if stuck:
+        logger.warning("re-queued %d reply(ies) whose delivery task was lost", len(stuck))
+    return len(stuck)
 
 
 def message_mark_sent(*, message_id: int, source_id: str | None) -> bool:
