@@ -442,8 +442,6 @@ def messages_requeue_stuck(*, at: datetime, limit: int = 500) -> int:
     was down at the commit), or given back / claimed long ago by a run that did not finish.
     Each is marked given back, so the next sweep leaves it to this task for a while; the claim
     keeps a reply from being sent twice. Returns how many were queued."""
-    from conversations import delivery
-
     stale = at - DELIVERY_CLAIM_TTL - REQUEUE_GRACE
     with transaction.atomic():
         stuck = list(
