@@ -8,6 +8,7 @@ PORT ?= 8000
 # Tests always run against PostgreSQL and Redis (see DESIGN.md); override to keep checkouts apart.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/nexloo
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_REDIS_KEY_PREFIX ?= nexloo-test
 PYTEST_WORKERS ?= 2
 
 .PHONY: run run-stack worker beat test lint messages compilemessages install migrate browser seed bench clean
@@ -52,7 +53,7 @@ test: install compilemessages browser
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) REDIS_KEY_PREFIX=nexloo-test \
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) REDIS_KEY_PREFIX=$(TEST_REDIS_KEY_PREFIX) \
 		$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
