@@ -4,6 +4,10 @@ What Nexloo keeps in the cache — the counts of the conversation list, allauth'
 throttling — can be recomputed or skipped. When Redis is unreachable, reads miss and writes are
 dropped (and logged), so pages keep working and nothing waits longer than the socket timeout.
 
+`clear` removes only this cache's keys (its KEY_PREFIX). Django's own `clear` is FLUSHDB, and the
+same Redis database holds the Celery broker's queues and the channel layer: a cache clear must
+never empty them.
+
 `add` answers True, as if the key were free: allauth takes a lock with it before counting an
 attempt, and a lock that can never be taken would refuse every sign-in. Throttling is off until
 Redis is back, rather than everyone locked out; nothing else in the project relies on `add`
@@ -53,3 +57,21 @@ class TolerantRedisCache(RedisCache):
     delete = _tolerant(RedisCache.delete, lambda *a, **k: False)
     delete_many = _tolerant(RedisCache.delete_many, lambda *a, **k: None)
     incr = _tolerant(RedisCache.incr, lambda key, delta=1, version=None: delta)
+
+    def clear(self) -> bool:
+        client = self._cache.get_client(None, write=True)
+        pattern = f"{self.key_prefix}:*"  # every version of every key of this cache
+        removed = 0
+        try:
+            batch = []
+            for key in client.scan_iter(match=pattern, count=500):
+                batch.append(key)
+                if len(batch) >= 500:
+                    removed += client.delete(*batch)
+                    batch = []
+            if batch:
+                removed += client.delete(*batch)
+        except RedisError as exc:
+            _warn(exc)
+            return False
+        return True
