@@ -4,6 +4,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
+
 def test_clear_keeps_other_keys():
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.set("someone-else:queue", "1")
