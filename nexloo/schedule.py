@@ -24,6 +24,11 @@ BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "automation-time-rules": {
+        "task": "automations.time_rules",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "presence-sweep": {
         "task": "accounts.presence_sweep",
         "schedule": 30.0,
