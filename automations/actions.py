@@ -77,7 +77,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("send_webhook_event", gettext_lazy("Send a webhook event"), URL),
     )
 }
-UNASSIGN = (None, "", "nil", "none", 0, "0")
+UNASSIGN = (None, "nil", "none", 0, "0")  # "nobody": assign_team/assign_agent unassign
 
 
 def _err(index: int, message: str, part: str = "action_params") -> ValidationError:
@@ -122,14 +122,18 @@ def _clean(index: int, spec: ActionSpec, params: list[Any], account_id: int) -> 
     if spec.params == NONE:
         return []
     if spec.params == TEAM:
-        if not params or params[0] in UNASSIGN:
+        if not params:
+            raise _err(index, _("Choose one of this account's teams."))
+        if params[0] in UNASSIGN:
             return [None]
         team_id = _int(params[0])
         if team_id is None or not Team.objects.filter(account_id=account_id, pk=team_id).exists():
             raise _err(index, _("Choose one of this account's teams."))
         return [team_id]
     if spec.params == AGENT:
-        if not params or params[0] in UNASSIGN:
+        if not params:
+            raise _err(index, _("Choose one of this account's agents."))
+        if params[0] in UNASSIGN:
             return [None]
         user_id = _int(params[0])
         if (

@@ -121,7 +121,7 @@ ATTRIBUTES: dict[str, Attribute] = {
     for a in (
         Attribute(
             "status",
-            gettext_lazy("Status"),
+            pgettext_lazy("automation attribute", "Status"),
             CHOICE,
             (EQUAL_TO, NOT_EQUAL_TO, ATTRIBUTE_CHANGED),
             "status",
@@ -129,34 +129,50 @@ ATTRIBUTES: dict[str, Attribute] = {
         ),
         Attribute(
             "priority",
-            gettext_lazy("Priority"),
+            pgettext_lazy("automation attribute", "Priority"),
             CHOICE,
             (EQUAL_TO, NOT_EQUAL_TO, *PRESENCE, ATTRIBUTE_CHANGED),
             "priority",
             choices=dict(Priority.choices),
         ),
-        Attribute("inbox_id", gettext_lazy("Inbox"), INBOX, (EQUAL_TO, NOT_EQUAL_TO), "inbox_id"),
+        Attribute(
+            "inbox_id",
+            pgettext_lazy("automation attribute", "Inbox"),
+            INBOX,
+            (EQUAL_TO, NOT_EQUAL_TO),
+            "inbox_id",
+        ),
         Attribute(
             "team_id",
-            gettext_lazy("Team"),
+            pgettext_lazy("automation attribute", "Team"),
             TEAM,
             (EQUAL_TO, NOT_EQUAL_TO, *PRESENCE, ATTRIBUTE_CHANGED),
             "team_id",
         ),
         Attribute(
             "assignee_id",
-            gettext_lazy("Assigned agent"),
+            pgettext_lazy("automation attribute", "Assigned agent"),
             AGENT,
             (EQUAL_TO, NOT_EQUAL_TO, *PRESENCE, ATTRIBUTE_CHANGED),
             "assignee__user_id",
         ),
         Attribute(
-            "labels", gettext_lazy("Labels"), LABEL, (EQUAL_TO, NOT_EQUAL_TO, *PRESENCE), "labels"
+            "labels",
+            pgettext_lazy("automation attribute", "Labels"),
+            LABEL,
+            (EQUAL_TO, NOT_EQUAL_TO, *PRESENCE),
+            "labels",
         ),
-        Attribute("content", gettext_lazy("Message content"), TEXT, TEXT_OPS, message=True),
+        Attribute(
+            "content",
+            pgettext_lazy("automation attribute", "Message content"),
+            TEXT,
+            TEXT_OPS,
+            message=True,
+        ),
         Attribute(
             "message_type",
-            gettext_lazy("Message type"),
+            pgettext_lazy("automation attribute", "Message type"),
             CHOICE,
             (EQUAL_TO, NOT_EQUAL_TO),
             choices=MESSAGE_TYPES,
@@ -164,7 +180,7 @@ ATTRIBUTES: dict[str, Attribute] = {
         ),
         Attribute(
             "name",
-            gettext_lazy("Contact name"),
+            pgettext_lazy("automation attribute", "Contact name"),
             TEXT,
             (*TEXT_OPS, *PRESENCE),
             "contact__name",
@@ -172,7 +188,7 @@ ATTRIBUTES: dict[str, Attribute] = {
         ),
         Attribute(
             "phone_number",
-            gettext_lazy("Contact phone"),
+            pgettext_lazy("automation attribute", "Contact phone"),
             TEXT,
             (*TEXT_OPS, *PRESENCE),
             "contact__phone_number",
@@ -180,7 +196,7 @@ ATTRIBUTES: dict[str, Attribute] = {
         ),
         Attribute(
             "email",
-            gettext_lazy("Contact e-mail"),
+            pgettext_lazy("automation attribute", "Contact e-mail"),
             TEXT,
             (*TEXT_OPS, *PRESENCE),
             "contact__email",
@@ -188,7 +204,7 @@ ATTRIBUTES: dict[str, Attribute] = {
         ),
         Attribute(
             "created_at",
-            gettext_lazy("Created at"),
+            pgettext_lazy("automation attribute", "Created at"),
             DATE,
             (IS_GREATER_THAN, IS_LESS_THAN, DAYS_BEFORE),
             "created_at",
@@ -196,7 +212,7 @@ ATTRIBUTES: dict[str, Attribute] = {
         ),
         Attribute(
             "within_business_hours",
-            gettext_lazy("Within business hours"),
+            pgettext_lazy("automation attribute", "Within business hours"),
             BOOLEAN,
             (EQUAL_TO,),
             "inbox_id",
