@@ -100,7 +100,8 @@ MESSAGE_TYPES = {
     "outgoing": gettext_lazy("Outgoing message"),
 }
 CUSTOM_TYPES = {"conversation_attribute": "conversation", "contact_attribute": "contact"}
-CUSTOM_KEY = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+# Letters, digits and single underscores: "__" would read as a lookup in the filter face.
+CUSTOM_KEY = re.compile(r"^(?!.*__)[A-Za-z0-9_]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -683,7 +684,10 @@ def _row_q(row: Condition, *, account_id: int, target: str, at: datetime, tz: Zo
             STARTS_WITH: "istartswith",
         }[op]
         q = _any(path, text_lookup, row.values)
-        return ~q if op in (NOT_EQUAL_TO, DOES_NOT_CONTAIN) else q
+        if op in (NOT_EQUAL_TO, DOES_NOT_CONTAIN):
+            # A conversation without the attribute is not equal to it either (SQL's NULL is not).
+            return ~q | Q(**{f"{path}__isnull": True})
+        return q
     attribute = row.attribute
     path = attribute.contact_path if target == "contact" else attribute.conversation_path
     if row.key == "within_business_hours":
