@@ -64,9 +64,7 @@ def reception_rule(account, admin, scenario):
         name="Tudo para a Recepção",
         description="Toda conversa nova vai primeiro para a secretária.",
         event_name="conversation_created",
-        conditions=[
-            {"attribute_key": "status", "filter_operator": "equal_to", "values": ["open"]}
-        ],
+        conditions=[{"attribute_key": "status", "filter_operator": "equal_to", "values": ["open"]}],
         actions=[{"action_name": "assign_team", "action_params": [scenario["reception"].pk]}],
     )
 

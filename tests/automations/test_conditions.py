@@ -65,9 +65,7 @@ def world(account, admin):
             custom_attributes={"plano": "ouro", "pedidos": 12},
             created_at=NOW - timedelta(days=10),
         )
-        b = conversation(
-            "João Pereira", "+5521912340002", "", status="pending", created_at=NOW
-        )
+        b = conversation("João Pereira", "+5521912340002", "", status="pending", created_at=NOW)
         c = conversation(
             "Ana Mariana",
             "+5511912340003",
@@ -95,7 +93,12 @@ def world(account, admin):
 
 
 def cond(key, op, values=(), join="and", custom=None):
-    row = {"attribute_key": key, "filter_operator": op, "values": list(values), "query_operator": join}
+    row = {
+        "attribute_key": key,
+        "filter_operator": op,
+        "values": list(values),
+        "query_operator": join,
+    }
     if custom:
         row["custom_attribute_type"] = custom
     return row
@@ -281,9 +284,12 @@ def test_validation_names_the_row_and_the_problem(world, other_account):
     assert validation_error([ok, cond("cor", "equal_to", ["azul"])], account) == {
         "conditions[1].attribute_key": "Atributo desconhecido: cor."
     }
-    assert "não serve para Situação" in validation_error(
-        [cond("status", "contains", ["ab"])], account
-    )["conditions[0].filter_operator"]
+    assert (
+        "não serve para Situação"
+        in validation_error([cond("status", "contains", ["ab"])], account)[
+            "conditions[0].filter_operator"
+        ]
+    )
     assert validation_error([cond("status", "equal_to", ["aberta"])], account) == {
         "conditions[0].values": "aberta não é uma das opções."
     }
@@ -298,13 +304,19 @@ def test_validation_names_the_row_and_the_problem(world, other_account):
         "conditions[1].values": f"{foreign.pk} não pertence a esta conta."
     }
     foreign_agent = AccountUserFactory(account=other_account)
-    assert "não pertence" in validation_error(
-        [cond("assignee_id", "equal_to", [foreign_agent.user_id])], account
-    )["conditions[0].values"]
+    assert (
+        "não pertence"
+        in validation_error([cond("assignee_id", "equal_to", [foreign_agent.user_id])], account)[
+            "conditions[0].values"
+        ]
+    )
     foreign_inbox = InboxFactory(account=other_account)
-    assert "não pertence" in validation_error(
-        [cond("inbox_id", "equal_to", [foreign_inbox.pk])], account
-    )["conditions[0].values"]
+    assert (
+        "não pertence"
+        in validation_error([cond("inbox_id", "equal_to", [foreign_inbox.pk])], account)[
+            "conditions[0].values"
+        ]
+    )
     Label.objects.create(account=other_account, title="deles")
     assert validation_error([cond("labels", "equal_to", ["deles"])], account) == {
         "conditions[0].values": "Não existe a etiqueta deles."
@@ -318,13 +330,19 @@ def test_validation_names_the_row_and_the_problem(world, other_account):
     assert validation_error([cond("within_business_hours", "equal_to", ["talvez"])], account) == {
         "conditions[0].values": "Escolha sim ou não."
     }
-    assert "Mensagem Criada" in validation_error(
-        [cond("content", "contains", ["oi"])], account
-    )["conditions[0].attribute_key"]
-    assert "Conversa Atualizada" in validation_error(
-        [{"attribute_key": "status", "filter_operator": "attribute_changed", "values": {}}],
-        account,
-    )["conditions[0].filter_operator"]
+    assert (
+        "Mensagem Criada"
+        in validation_error([cond("content", "contains", ["oi"])], account)[
+            "conditions[0].attribute_key"
+        ]
+    )
+    assert (
+        "Conversa Atualizada"
+        in validation_error(
+            [{"attribute_key": "status", "filter_operator": "attribute_changed", "values": {}}],
+            account,
+        )["conditions[0].filter_operator"]
+    )
     assert validation_error([cond("status", "equal_to", ["open"], join="xor")], account) == {
         "conditions[0].query_operator": "Junte as condições com E ou OU."
     }

@@ -20,9 +20,7 @@ def activity_lines(conversation) -> list[str]:
     )
 
 
-def test_cenario_4_rule_routes_to_reception_and_the_secretaria(
-    scenario, reception_rule, open_new
-):
+def test_cenario_4_rule_routes_to_reception_and_the_secretaria(scenario, reception_rule, open_new):
     conversation = open_new()
     assert conversation.team == scenario["reception"]
     assert conversation.assignee == scenario["secretaria"]
