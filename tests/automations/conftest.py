@@ -56,33 +56,38 @@ def scenario(account, admin, inbox):
 
 
 @pytest.fixture
-def reception_rule(account, admin, scenario):
+def reception_rule(account, admin, scenario, django_capture_on_commit_callbacks):
     """The Cenário 4 rule: Conversa Criada, Situação igual a abertas → Recepção."""
-    return rule_services.rule_create(
-        account=account,
-        actor=admin,
-        name="Tudo para a Recepção",
-        description="Toda conversa nova vai primeiro para a secretária.",
-        event_name="conversation_created",
-        conditions=[{"attribute_key": "status", "filter_operator": "equal_to", "values": ["open"]}],
-        actions=[{"action_name": "assign_team", "action_params": [scenario["reception"].pk]}],
-    )
-
-
-@pytest.fixture
-def rule(account, admin):
-    """Creates a rule through the service (validated as the API and the UI do)."""
-
-    def _rule(event_name="conversation_created", conditions=(), actions=(), **fields):
+    with django_capture_on_commit_callbacks(execute=True):  # the cached rule set is replaced
         return rule_services.rule_create(
             account=account,
             actor=admin,
-            name=fields.pop("name", "Regra"),
-            event_name=event_name,
-            conditions=list(conditions),
-            actions=list(actions),
-            **fields,
+            name="Tudo para a Recepção",
+            description="Toda conversa nova vai primeiro para a secretária.",
+            event_name="conversation_created",
+            conditions=[
+                {"attribute_key": "status", "filter_operator": "equal_to", "values": ["open"]}
+            ],
+            actions=[{"action_name": "assign_team", "action_params": [scenario["reception"].pk]}],
         )
+
+
+@pytest.fixture
+def rule(account, admin, django_capture_on_commit_callbacks):
+    """Creates a rule through the service (validated as the API and the UI do), with what its
+    commit sets off (the account's cached rule set is replaced)."""
+
+    def _rule(event_name="conversation_created", conditions=(), actions=(), **fields):
+        with django_capture_on_commit_callbacks(execute=True):
+            return rule_services.rule_create(
+                account=account,
+                actor=admin,
+                name=fields.pop("name", "Regra"),
+                event_name=event_name,
+                conditions=list(conditions),
+                actions=list(actions),
+                **fields,
+            )
 
     return _rule
 
