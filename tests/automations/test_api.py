@@ -51,7 +51,8 @@ def test_create_list_show_update_clone_delete(account, admin_api, payload, scena
 
 
 def test_validation_is_422_naming_the_row_and_changes_nothing(account, admin_api, payload):
-    bad = {**payload, "conditions": [*payload["conditions"], {"attribute_key": "status", "filter_operator": "equal_to", "values": ["aberta"]}]}  # fmt: skip
+    wrong_status = {"attribute_key": "status", "filter_operator": "equal_to", "values": ["aberta"]}
+    bad = {**payload, "conditions": [*payload["conditions"], wrong_status]}
     response = admin_api.post(base(account), bad, format="json")
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "conditions[1].values"
