@@ -28,7 +28,6 @@ from automations.conditions import Facts, evaluate
 from automations.models import MAX_CONSECUTIVE_ERRORS, AutomationRule, AutomationRun
 from automations.selectors import CachedRule, active_rules, rules_version_bump
 from conversations.models import Conversation, Message
-from conversations.services.common import lock_conversation
 from nexloo.core.events import Performer
 from nexloo.core.tasks import enqueue_on_commit
 
@@ -59,7 +58,9 @@ def run_rules(
     """Evaluates the account's active rules of `event_name` (or the `rules` given) on the
     conversation. Call inside a transaction holding the inbox's and the conversation's locks."""
     outcome = Outcome()
-    conversation = lock_conversation(conversation_id)
+    # Locked by the caller: a plain read, its contact, inbox and assignee loaded only if a
+    # condition asks (no joins to plan for rule sets that look at the conversation alone).
+    conversation = Conversation.objects.get(pk=conversation_id)
     if rules is None:
         rules = active_rules(account_id=conversation.account_id, event_name=event_name)
     if not rules:
@@ -127,12 +128,12 @@ def _act(
             for action in rule.actions:
                 done.append(run_action(ctx, action))
     except PERMANENT as exc:
-        return lock_conversation(conversation.pk), [], _message(exc)
+        return Conversation.objects.get(pk=conversation.pk), [], _message(exc)
     except Exception as exc:
         if not final_attempt:
             raise
         logger.exception("rule %s failed on conversation %s", rule.pk, conversation.pk)
-        return lock_conversation(conversation.pk), [], f"{type(exc).__name__}: {exc}"
+        return Conversation.objects.get(pk=conversation.pk), [], f"{type(exc).__name__}: {exc}"
     return ctx.conversation, done, ""
 
 

@@ -172,6 +172,7 @@ def rules_run_for_event(
         return None
     with transaction.atomic():
         lock_inbox(inbox_id)
+        Conversation.objects.select_for_update().filter(pk=conversation_id).values_list("pk").get()
         return engine.run_rules(
             conversation_id=conversation_id,
             event_name=event_name,
@@ -284,3 +285,22 @@ def time_rule_run(
             final_attempt=final_attempt,
             rules=[cached],
         )
+
+
+# --- The run log --------------------------------------------------------------------------------
+
+UNMATCHED_KEPT = timedelta(days=7)
+RUNS_KEPT = timedelta(days=90)
+PRUNE_BATCH = 10_000
+
+
+def runs_prune(*, at: datetime) -> int:
+    """Keeps the run log bounded: evaluations that matched nothing for a week, every run for 90
+    days (a rule's page shows its last 50). Deletes at most PRUNE_BATCH rows per call."""
+    from django.db.models import Q
+
+    old = AutomationRun.objects.filter(
+        Q(matched=False, created_at__lt=at - UNMATCHED_KEPT) | Q(created_at__lt=at - RUNS_KEPT)
+    ).values_list("pk", flat=True)[:PRUNE_BATCH]
+    deleted, _ = AutomationRun.objects.filter(pk__in=list(old)).delete()
+    return deleted

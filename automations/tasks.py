@@ -58,6 +58,14 @@ def time_rules() -> int:
     return services.time_rules_sweep(at=timezone.now())
 
 
+@shared_task(name="automations.prune_runs", expires=3000)
+def prune_runs() -> int:
+    """Periodic: keeps the run log bounded."""
+    from automations import services
+
+    return services.runs_prune(at=timezone.now())
+
+
 @shared_task(name="automations.run_time_rule", expires=600, **RETRYING)
 def run_time_rule(self, rule_id: int, conversation_id: int, dedupe_key: str) -> int:
     from automations import services

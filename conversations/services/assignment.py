@@ -315,15 +315,30 @@ def conversation_intake(*, conversation_id: int, final_attempt: bool = False) ->
         return False
     with transaction.atomic():
         inbox = lock_inbox(row)
-        conversation = lock_conversation(conversation_id)
-        if conversation.intake_done_at is not None:
+        # The conversation's lock alone, without lock_conversation's joins (whose planning is
+        # most of its cost): the hooks read what they need.
+        done = (
+            Conversation.objects.select_for_update()
+            .filter(pk=conversation_id)
+            .values_list("intake_done_at", flat=True)
+            .first()
+        )
+        if done is not None:
             return False
         for hook in intake_hooks:
             hook(conversation_id=conversation_id, final_attempt=final_attempt)
-        if intake_hooks:
-            conversation = lock_conversation(conversation_id)  # what the hooks changed
-        if conversation.team_id is None and inbox.enable_auto_assignment:
-            _auto_assign(conversation, AUTOMATIC)
+        team_id, assignee_id, status = (
+            Conversation.objects.filter(pk=conversation_id)
+            .values_list("team_id", "assignee_id", "status")
+            .get()
+        )  # what the hooks left
+        if (
+            team_id is None
+            and assignee_id is None
+            and status == Status.OPEN
+            and inbox.enable_auto_assignment
+        ):
+            _auto_assign(lock_conversation(conversation_id), AUTOMATIC)
         Conversation.objects.filter(pk=conversation_id).update(intake_done_at=timezone.now())
     return True
 

@@ -326,14 +326,14 @@ def test_intake_query_count_with_fifty_rules_that_do_not_match(
     ).conversation
     inbox.enable_auto_assignment = False
     inbox.save()
-    # The pending check, the inbox's and the conversation's locks, the hook's conversation read,
-    # the runs already done, 50 runs in one insert, the conversation again, intake done: 8, and
-    # the savepoint pair of the transaction this test runs in.
+    # The pending check, the inbox's lock, the conversation's, the hook's read of it, its contact
+    # (the rules look at the contact's name), the runs already done, 50 runs in one insert, what
+    # the hooks left, intake done: 9, and the savepoint pair of this test's transaction.
     with CaptureQueriesContext(connection) as queries:
         assert services.conversation_intake(conversation_id=conversation.pk)
     sql = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
-    assert len(sql) == 8, [q[:80] for q in sql]
-    assert len(queries) == 10
+    assert len(sql) == 9, [q[:80] for q in sql]
+    assert len(queries) == 11
     assert AutomationRun.objects.filter(conversation=conversation, matched=False).count() == 50
 
 
@@ -427,3 +427,17 @@ class TestOnTheClock:
             assert rule_tasks.time_rules.apply().get() == 1
         conversation.refresh_from_db()
         assert conversation.team == scenario["sales"]
+
+
+def test_the_run_log_is_pruned(account, scenario, reception_rule, rule, open_new):
+    nobody = {"attribute_key": "name", "filter_operator": "equal_to", "values": ["ninguém"]}
+    rule(name="Nunca", conditions=[nobody], actions=[{"action_name": "resolve_conversation"}])
+    start = datetime(2026, 11, 2, 10, 0, tzinfo=SAO_PAULO)
+    with time_machine.travel(start, tick=False) as clock:
+        open_new()
+        assert AutomationRun.objects.count() == 2  # one matched, one not
+        clock.shift(timedelta(days=8))
+        assert rule_tasks.prune_runs.apply().get() == 1  # the unmatched one, after a week
+        clock.shift(timedelta(days=83))
+        assert rule_tasks.prune_runs.apply().get() == 1  # every run after 90 days
+    assert not AutomationRun.objects.exists()

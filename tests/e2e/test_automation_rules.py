@@ -105,6 +105,13 @@ def test_admin_builds_the_rule_and_it_routes_a_new_conversation_live(live_server
     row = page.locator('tr[data-rule="Tudo para a Recepção"]')
     expect(row).to_contain_text("Conversa Criada")
     expect(row.get_by_role("switch")).to_have_attribute("aria-checked", "true")
+    page.screenshot(path="test-artifacts/automation-list.png", full_page=True)
+    # On a phone, the builder's rows fold; the rule's own rows are there.
+    page.set_viewport_size({"width": 390, "height": 844})
+    row.get_by_role("link", name="Editar Tudo para a Recepção").click()
+    expect(page.locator("#conditions [data-row]").first.get_by_label("abertas")).to_be_checked()
+    page.screenshot(path="test-artifacts/automation-builder-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
     rule = AutomationRule.objects.get(account=account)
     assert rule.conditions == [
         {

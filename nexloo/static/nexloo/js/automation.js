@@ -48,4 +48,19 @@
     if (event.target.closest("[data-event-select]")) showDelay();
   });
   document.addEventListener("DOMContentLoaded", showDelay);
+
+  // A row re-rendered for another attribute or operator keeps the keyboard where it was.
+  let refocus = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const active = document.activeElement;
+    const row = active && active.closest("[data-row]");
+    refocus = row && active.dataset.part ? { id: row.id, part: active.dataset.part } : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!refocus) return;
+    const row = document.getElementById(refocus.id);
+    const target = row && row.querySelector('[data-part="' + refocus.part + '"]');
+    if (target) target.focus();
+    refocus = null;
+  });
 })();
