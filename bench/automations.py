@@ -16,7 +16,8 @@ nothing: the cost of a rule set that does not match. Targets (issue #9): p50 ≤
 ms, ≤ 10 queries and ≤ 5 ms CPU for a non-matching rule set.
 
 Usage:  .venv/bin/python bench/automations.py [--rate 50] [--seconds 60] [--idle-seconds 10]
-Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL).
+Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL; Redis database 5 by default,
+so that a FLUSHDB of database 0 by a test run on the same machine cannot empty its queue).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ BENCH_DB = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nexloo_bench_automations"
 )
 os.environ["DATABASE_URL"] = BENCH_DB
-os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 os.environ.setdefault("REDIS_KEY_PREFIX", "nexloo-bench-automations")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexloo.settings")
 os.environ.setdefault("DEBUG", "1")
