@@ -361,3 +361,26 @@ def test_the_filter_face_refuses_what_only_a_rule_can_see(world):
     assert "conditions[0].attribute_key" in exc.value.message_dict
     with timezone.override("UTC"):
         assert build_q([], account_id=world["account"].pk) is not None
+
+
+def test_the_filter_face_over_contacts(world):
+    """The face issue 11 reuses for Chatwoot's contacts/filter: contact attributes only."""
+    from conversations.models import Contact
+
+    account = world["account"]
+    rows = [
+        cond("name", "contains", ["mariana"], join="and"),
+        cond("cidade", "equal_to", ["campinas"], custom="contact_attribute"),
+    ]
+    q = build_q(rows, account_id=account.pk, target="contact")
+    assert list(Contact.objects.for_account(account).filter(q).values_list("name", flat=True)) == [
+        "Mariana Souza"
+    ]
+    unfit_rows = (
+        cond("status", "equal_to", ["open"]),
+        cond("x", "equal_to", ["y"], custom="conversation_attribute"),
+    )
+    for unfit in unfit_rows:
+        with pytest.raises(ValidationError) as exc:
+            build_q([unfit], account_id=account.pk, target="contact")
+        assert "conditions[0].attribute_key" in exc.value.message_dict

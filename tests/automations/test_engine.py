@@ -24,12 +24,18 @@ from conversations import services, tasks
 from conversations.models import Conversation, Label, Message
 from conversations.services import IncomingMessage
 from inboxes.services import inbox_schedule_set
-from tests.factories import ContactInboxFactory
+from tests.factories import (
+    AccountUserFactory,
+    ContactInboxFactory,
+    ConversationFactory,
+    InboxMemberFactory,
+    TeamFactory,
+    TeamMemberFactory,
+)
 from tests.inboxes.schedules import CENARIO_4
 
 pytestmark = pytest.mark.django_db
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
-ASSIGN_RECEPTION = "assign_team"
 
 
 def notes(conversation) -> list[str]:
@@ -50,10 +56,6 @@ def redeliver_until_done(task, *args) -> int:
             continue
         return attempt
     raise AssertionError("still retrying after the last attempt")
-
-
-def reception_action(scenario):
-    return [{"action_name": "assign_team", "action_params": [scenario["reception"].pk]}]
 
 
 class TestBeforeRoundRobin:
@@ -441,3 +443,44 @@ def test_the_run_log_is_pruned(account, scenario, reception_rule, rule, open_new
         clock.shift(timedelta(days=83))
         assert rule_tasks.prune_runs.apply().get() == 1  # every run after 90 days
     assert not AutomationRun.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_intakes_at_once_route_the_conversation_once(account, admin, inbox, fast_passwords):
+    sofia = AccountUserFactory(account=account, user__name="Sofia Secretária")
+    InboxMemberFactory(inbox=inbox, account_user=sofia)
+    reception = TeamFactory(account=account, name="Recepção", routing_message="Olá!")
+    TeamMemberFactory(team=reception, account_user=sofia)
+    rule_services.rule_create(
+        account=account,
+        actor=admin,
+        name="Tudo para a Recepção",
+        event_name="conversation_created",
+        actions=[{"action_name": "assign_team", "action_params": [reception.pk]}],
+    )
+    # Written directly, its intake not yet run (a channel's commit would have run it at once here).
+    conversation = ConversationFactory(
+        contact_inbox=ContactInboxFactory(inbox=inbox), intake_done_at=None
+    )
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def intake():
+        try:
+            barrier.wait()
+            results.append(services.conversation_intake(conversation_id=conversation.pk))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=intake) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert errors == [] and sorted(results) == [False, True]
+    conversation.refresh_from_db()
+    assert (conversation.team, conversation.assignee) == (reception, sofia)
+    assert AutomationRun.objects.filter(conversation=conversation).count() == 1
+    assert Message.objects.filter(conversation=conversation, content="Olá!").count() == 1
