@@ -210,10 +210,15 @@ def conversation_assign_team(
     if team is None:
         return conversation
     if team.routing_message.strip() and conversation.status != Status.RESOLVED:
+        # Signed by the team; when a rule routed it, the rule is its cause (rules never trigger
+        # on what rules caused).
+        cause = "automation_rule" if performer.type == "automation_rule" else "system"
         system_message_send(
             conversation=conversation,
             content=team.routing_message,
-            performer=Performer(type="system", name=team.name),
+            performer=Performer(
+                type=cause, id=performer.id if cause != "system" else None, name=team.name
+            ),
             kind="routing_message",
         )
     if team.allow_auto_assign and auto_assign:

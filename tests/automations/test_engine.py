@@ -202,6 +202,20 @@ class TestNoLoops:
         line = Message.objects.filter(conversation=conversation, message_type="activity").last()
         assert line.content == "Prioridade definida como Urgente por Automação (Urgente)"
 
+    def test_the_routing_message_a_rule_caused_does_not_trigger_message_rules(
+        self, scenario, reception_rule, rule, open_new
+    ):
+        rule(
+            "message_created",
+            name="Eco",
+            actions=[{"action_name": "add_private_note", "action_params": ["Mensagem nova"]}],
+        )
+        conversation = open_new()
+        routing = Message.objects.get(conversation=conversation, message_type="outgoing")
+        assert routing.sender_name == "Recepção"  # signed by the team, caused by the rule
+        assert notes(conversation) == []
+        assert not AutomationRun.objects.filter(rule__name="Eco").exists()
+
 
 class TestFailures:
     def test_a_transient_failure_is_retried_and_the_rule_then_runs(
