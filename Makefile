@@ -72,6 +72,7 @@ messages: install
 ## Benchmarks print figures (see bench/README.md); they are not part of `make test`.
 bench: install compilemessages
 	$(PY) bench/conversations.py $(BENCH_ARGS)
+	$(PY) bench/automations.py
 
 clean:
 	rm -rf var/static var/mail

@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class AutomationsConfig(AppConfig):
     name = "automations"
+
+    def ready(self) -> None:
+        from automations import listeners
+
+        listeners.connect()

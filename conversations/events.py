@@ -129,6 +129,13 @@ def message_data(message: Message) -> dict[str, Any]:
     }
 
 
+def changed(attribute: str, previous: Any, current: Any) -> dict[str, Any]:
+    """Chatwoot's `changed_attributes` of a conversation_updated payload."""
+    return {
+        "changed_attributes": [{attribute: {"previous_value": previous, "current_value": current}}]
+    }
+
+
 def _emit(
     name: str,
     *,

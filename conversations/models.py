@@ -149,6 +149,11 @@ class Conversation(TenantModel):
     contact_last_seen_at = models.DateTimeField(null=True, blank=True)
     # The closed period (identified by when the inbox reopens) whose out-of-office reply was sent.
     out_of_office_sent_for = models.DateTimeField(null=True, blank=True)
+    # When the intake (automation rules, then the inbox's own auto-assignment) ran. Until then
+    # the conversation waits in no queue: no round robin may take it before the rules decide.
+    intake_done_at = models.DateTimeField(null=True, blank=True)
+    # When the current assignee got it (time-based rules: "no reply N minutes after assignment").
+    assigned_at = models.DateTimeField(null=True, blank=True)
     additional_attributes = models.JSONField(default=dict, blank=True)
     custom_attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=now)
@@ -191,6 +196,12 @@ class Conversation(TenantModel):
             ),
             models.Index(fields=["inbox", "assignee", "status"], name="conv_capacity"),
             models.Index(fields=["status", "snoozed_until"], name="conv_snoozed"),
+            # Intake that has not run, for the sweep: few rows.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(intake_done_at__isnull=True),
+                name="conv_intake_pending",
+            ),
         ]
 
     def __str__(self) -> str:

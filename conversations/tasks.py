@@ -10,6 +10,7 @@ from django.utils import timezone
 from conversations import delivery, services
 
 logger = logging.getLogger(__name__)
+INTAKE_RETRIES = 3
 
 
 @shared_task(
@@ -45,11 +46,24 @@ def deliver_message(self, message_id: int) -> str:
     return "sent"
 
 
-@shared_task(name="conversations.intake", acks_late=True)
-def intake(conversation_id: int) -> None:
+@shared_task(
+    name="conversations.intake",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=2,
+    retry_backoff_max=30,
+    retry_jitter=False,
+    max_retries=INTAKE_RETRIES,
+)
+def intake(self, conversation_id: int) -> bool:
     """A new conversation: the intake hooks (automation rules) decide first, then the inbox's
-    own auto-assignment takes what is still unassigned."""
-    services.conversation_intake(conversation_id=conversation_id)
+    own auto-assignment takes what is still unassigned. Once: a redelivered task finds the
+    intake done. A failure is retried with backoff; on the last try the hooks record their
+    failures instead of raising, and the inbox's round robin takes the conversation."""
+    return services.conversation_intake(
+        conversation_id=conversation_id, final_attempt=self.request.retries >= INTAKE_RETRIES
+    )
 
 
 @shared_task(name="conversations.drain_assignment_queue", acks_late=True, expires=600)
@@ -65,8 +79,10 @@ def wake_snoozed() -> int:
 
 @shared_task(name="conversations.sweep", expires=55)
 def sweep() -> dict[str, int]:
-    """Periodic: picks up what a lost task left behind (see nexloo.core.tasks)."""
+    """Periodic: picks up what a lost task left behind (see nexloo.core.tasks): replies,
+    lost intake, waiting queues."""
     return {
         "replies": services.messages_requeue_stuck(at=timezone.now()),
+        "intake": services.conversations_requeue_intake(at=timezone.now()),
         "queues": services.assignment_queues_sweep(),
     }

@@ -24,6 +24,16 @@ BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "automation-time-rules": {
+        "task": "automations.time_rules",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "automation-runs-prune": {
+        "task": "automations.prune_runs",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "presence-sweep": {
         "task": "accounts.presence_sweep",
         "schedule": 30.0,

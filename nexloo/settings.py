@@ -318,6 +318,11 @@ SPECTACULAR_SETTINGS = {
 # Origins allowed to open the websocket besides the site's own host.
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
 
+# --- Outbound webhooks (automation rules; account webhooks later) ------------------------------
+# Private, loopback and link-local targets are refused unless this is on (tests, closed networks).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+
 # --- WhatsApp ----------------------------------------------------------------------------------
 WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com")
 WHATSAPP_API_VERSION = env.str("WHATSAPP_API_VERSION", default="v21.0")

@@ -5,18 +5,20 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api.urls import app_urlpatterns as accounts_api
 from accounts.api.urls import platform_urlpatterns
+from automations.api.urls import urlpatterns as automations_api
 from conversations.api.urls import urlpatterns as conversations_api
 from inboxes.api.urls import urlpatterns as inboxes_api
 from nexloo import devmail
 from teams.api.urls import urlpatterns as teams_api
 
-api_v1 = [*accounts_api, *inboxes_api, *teams_api, *conversations_api]
+api_v1 = [*accounts_api, *inboxes_api, *teams_api, *conversations_api, *automations_api]
 
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("inboxes.urls")),
     path("", include("teams.urls")),
     path("", include("conversations.urls")),
+    path("", include("automations.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from accounts.models import Account, AccountUser, Availability, Role, User
 from conversations.models import Contact, ContactInbox, Conversation, Message
@@ -136,6 +137,7 @@ class ConversationFactory(factory.django.DjangoModelFactory):
     contact = factory.SelfAttribute("contact_inbox.contact")
     # The account's own sequence, so factories and services never hand out the same number.
     display_id = factory.LazyAttribute(lambda o: _next_display_id(o.account.pk))
+    intake_done_at = factory.LazyFunction(timezone.now)
 
 
 class MessageFactory(factory.django.DjangoModelFactory):

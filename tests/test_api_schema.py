@@ -22,6 +22,8 @@ CHATWOOT_PATHS = [
     "/api/v1/accounts/{account_id}/conversations/{conversation_id}/assignments",
     "/api/v1/accounts/{account_id}/contacts/search",
     "/api/v1/accounts/{account_id}/canned_responses",
+    "/api/v1/accounts/{account_id}/automation_rules",
+    "/api/v1/accounts/{account_id}/automation_rules/{id}",
     "/platform/api/v1/accounts",
     "/platform/api/v1/users",
     "/platform/api/v1/accounts/{account_id}/account_users",

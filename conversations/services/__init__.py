@@ -8,7 +8,9 @@ from conversations.services.assignment import (
     conversation_assignments,
     conversation_forward,
     conversation_intake,
+    conversations_requeue_intake,
     schedule_drain,
+    waiting_q,
 )
 from conversations.services.canned import (
     canned_response_create,
@@ -80,6 +82,7 @@ __all__ = [
     "conversation_priority_set",
     "conversation_status_set",
     "conversation_toggle_status",
+    "conversations_requeue_intake",
     "conversations_wake_snoozed",
     "inbound_message",
     "label_create",
@@ -96,4 +99,5 @@ __all__ = [
     "normalize_phone",
     "register_intake_hook",
     "schedule_drain",
+    "waiting_q",
 ]

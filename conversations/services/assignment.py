@@ -12,9 +12,11 @@ for the conversation.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountUser
@@ -32,13 +34,14 @@ from conversations.services.messages import activity_add, message_send, system_m
 from inboxes.selectors import is_assignable
 from nexloo.core.errors import NotFound, ValidationError
 from nexloo.core.events import Performer
-from nexloo.core.tasks import enqueue_on_commit
+from nexloo.core.tasks import enqueue, enqueue_on_commit
 from teams.assignment import AssignmentRound, lock_inbox
 from teams.models import Team, TeamMember
 
 logger = logging.getLogger(__name__)
 AUTOMATIC = Performer(type="system", name="")
 DRAIN_BATCH = 200
+INTAKE_GRACE = timedelta(minutes=1)
 
 
 def _set_assignee(
@@ -49,7 +52,8 @@ def _set_assignee(
         return False
     previous = conversation.assignee
     conversation.assignee = assignee
-    conversation.save(update_fields=["assignee", "updated_at"])
+    conversation.assigned_at = timezone.now() if assignee is not None else None
+    conversation.save(update_fields=["assignee", "assigned_at", "updated_at"])
     with account_language(conversation.account):
         who = performer_label(performer)
         if assignee is None:
@@ -64,6 +68,11 @@ def _set_assignee(
         conv_events.ASSIGNEE_CHANGED,
         conversation=conversation,
         performer=performer,
+        extra=conv_events.changed(
+            "assignee_id",
+            previous.user_id if previous else None,
+            assignee.user_id if assignee else None,
+        ),
         # The previous assignee's screen must drop it from "Minhas".
         also_notify=frozenset({previous.user_id}) if previous else frozenset(),
     )
@@ -191,19 +200,31 @@ def conversation_assign_team(
             }
     activity_add(conversation=conversation, content=text, performer=performer)
     conv_events.conversation_event(
-        conv_events.TEAM_CHANGED, conversation=conversation, performer=performer
+        conv_events.TEAM_CHANGED,
+        conversation=conversation,
+        performer=performer,
+        extra=conv_events.changed(
+            "team_id", previous.pk if previous else None, team.pk if team else None
+        ),
     )
     if team is None:
         return conversation
     if team.routing_message.strip() and conversation.status != Status.RESOLVED:
+        # Signed by the team; when a rule routed it, the rule is its cause (rules never trigger
+        # on what rules caused).
+        cause = "automation_rule" if performer.type == "automation_rule" else "system"
         system_message_send(
             conversation=conversation,
             content=team.routing_message,
-            performer=Performer(type="system", name=team.name),
+            performer=Performer(
+                type=cause, id=performer.id if cause != "system" else None, name=team.name
+            ),
             kind="routing_message",
         )
     if team.allow_auto_assign and auto_assign:
-        _auto_assign(conversation, performer)
+        # The engine chose the person: the line credits the automatic assignment, not whoever
+        # routed the conversation to the team.
+        _auto_assign(conversation, AUTOMATIC)
     return conversation
 
 
@@ -283,32 +304,70 @@ def conversation_assignments(
     raise ValidationError({"assignee_id": _("Give assignee_id and/or team_id.")})
 
 
-def conversation_intake(*, conversation_id: int) -> None:
-    """A new conversation: intake hooks (the automation rules) first, then, if it is still
-    unassigned and has no team, the inbox's own automatic assignment."""
-    conversation = (
-        Conversation.objects.select_related("inbox", "team", "account")
-        .filter(pk=conversation_id)
+def conversation_intake(*, conversation_id: int, final_attempt: bool = False) -> bool:
+    """A new conversation: intake hooks (the automation rules) first, then, if it still has
+    no team, the inbox's own automatic assignment — all in one transaction that marks the
+    intake done, so it happens once (a redelivered task finds it done) and a failure leaves
+    the conversation for the retry or the sweep, out of every waiting queue meanwhile.
+    A hook's transient failure propagates (the task retries); see IntakeHook for the last try.
+    Returns whether this call did the intake."""
+    row = (
+        Conversation.objects.filter(pk=conversation_id, intake_done_at__isnull=True)
+        .values_list("inbox_id", flat=True)
         .first()
     )
-    if conversation is None:
-        return
-    for hook in intake_hooks:
-        try:
-            hook(conversation)
-        except Exception:
-            logger.exception("intake hook %r failed for conversation %s", hook, conversation_id)
+    if row is None:
+        return False
     with transaction.atomic():
-        lock_inbox(conversation.inbox_id)
-        conversation = lock_conversation(conversation_id)
-        if conversation.team_id is None and conversation.inbox.enable_auto_assignment:
-            _auto_assign(conversation, AUTOMATIC)
+        inbox = lock_inbox(row)
+        # The conversation's lock alone, without lock_conversation's joins (whose planning is
+        # most of its cost): the hooks read what they need.
+        done = (
+            Conversation.objects.select_for_update()
+            .filter(pk=conversation_id)
+            .values_list("intake_done_at", flat=True)
+            .first()
+        )
+        if done is not None:
+            return False
+        for hook in intake_hooks:
+            hook(conversation_id=conversation_id, final_attempt=final_attempt)
+        team_id, assignee_id, status = (
+            Conversation.objects.filter(pk=conversation_id)
+            .values_list("team_id", "assignee_id", "status")
+            .get()
+        )  # what the hooks left
+        if (
+            team_id is None
+            and assignee_id is None
+            and status == Status.OPEN
+            and inbox.enable_auto_assignment
+        ):
+            _auto_assign(lock_conversation(conversation_id), AUTOMATIC)
+        Conversation.objects.filter(pk=conversation_id).update(intake_done_at=timezone.now())
+    return True
+
+
+def conversations_requeue_intake(*, at: datetime, limit: int = 500) -> int:
+    """Queues again the intake of conversations whose task was lost (a worker killed, Redis
+    away when it was queued): older than a minute and still not done. Returns how many."""
+    lost = list(
+        Conversation.objects.filter(intake_done_at__isnull=True, created_at__lte=at - INTAKE_GRACE)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    from conversations.tasks import intake
+
+    for pk in lost:
+        enqueue(intake, pk)
+    return len(lost)
 
 
 def waiting_q() -> Q:
-    """Conversations waiting for automatic assignment: open, unassigned, and either routed to a
-    team that auto-assigns or team-less in an inbox that auto-assigns."""
-    return Q(status=Status.OPEN, assignee__isnull=True) & (
+    """Conversations waiting for automatic assignment: open, unassigned, past their intake (the
+    rules decide first), and either routed to a team that auto-assigns or team-less in an inbox
+    that auto-assigns."""
+    return Q(status=Status.OPEN, assignee__isnull=True, intake_done_at__isnull=False) & (
         Q(team__allow_auto_assign=True) | Q(team__isnull=True, inbox__enable_auto_assignment=True)
     )
 

@@ -3,8 +3,8 @@ written, and the permission check for people acting on a conversation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Protocol
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -30,6 +30,8 @@ def performer_label(performer: Performer) -> str:
     """How an activity line names the performer, in the active language."""
     if performer.type == "user":
         return performer.name
+    if performer.type == "automation_rule" and performer.name:
+        return _("Automation (%(rule)s)") % {"rule": performer.name}
     return _("Automation")
 
 
@@ -68,9 +70,20 @@ def lock_conversation(conversation_id: int) -> Conversation:
     )
 
 
-# Hooks run for each new conversation before the inbox's own auto-assignment (the automation
-# rules register one, so that a rule routing to a team decides before round robin does).
-IntakeHook = Callable[[Conversation], None]
+class IntakeHook(Protocol):
+    """Runs for each new conversation before the inbox's own auto-assignment (the automation
+    rules register one, so that a rule routing to a team decides before round robin does).
+
+    Called once per conversation inside the intake's transaction, which holds the inbox's and
+    the conversation's locks and marks the intake done when it commits. A hook takes the id and
+    raises on a transient failure (the intake task is then retried, and nothing it did stays);
+    on the `final_attempt` it must not raise: it records what failed, and the conversation
+    falls back to the inbox's round robin.
+    """
+
+    def __call__(self, *, conversation_id: int, final_attempt: bool) -> None: ...
+
+
 intake_hooks: list[IntakeHook] = []
 
 

@@ -269,7 +269,10 @@ def conversation_status_set(
         conv_events.CONVERSATION_STATUS_CHANGED,
         conversation=conversation,
         performer=performer,
-        extra={"previous_status": previous},
+        extra={
+            "previous_status": previous,
+            **conv_events.changed("status", previous, conversation.status),
+        },
     )
     if previous == Status.OPEN and conversation.assignee_id:
         # A conversation leaving "open" frees its agent's capacity in the inbox.
@@ -310,13 +313,18 @@ def conversations_wake_snoozed(*, at: datetime) -> int:
 
 @transaction.atomic
 def conversation_priority_set(
-    *, account: Account, actor: AccountUser | None, conversation: Conversation, priority: str | None
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    conversation: Conversation,
+    priority: str | None,
+    performer: Performer | None = None,
 ) -> Conversation:
     check_access(account=account, actor=actor, conversation=conversation)
     priority = priority or ""
     if priority and priority not in Priority.values:
         raise ValidationError({"priority": _("Unknown priority.")})
-    performer = performer_of(actor)
+    performer = performer_of(actor, performer)
     conversation = (
         Conversation.objects.select_for_update(of=("self",))
         .select_related("inbox", "contact", "assignee__user", "team", "account")
@@ -324,6 +332,7 @@ def conversation_priority_set(
     )
     if conversation.priority == priority:
         return conversation
+    previous = conversation.priority
     conversation.priority = priority
     conversation.save(update_fields=["priority", "updated_at"])
     with account_language(account):
@@ -337,7 +346,10 @@ def conversation_priority_set(
             text = _("Priority removed by %(performer)s") % {"performer": who}
     activity_add(conversation=conversation, content=text, performer=performer)
     conv_events.conversation_event(
-        conv_events.CONVERSATION_UPDATED, conversation=conversation, performer=performer
+        conv_events.CONVERSATION_UPDATED,
+        conversation=conversation,
+        performer=performer,
+        extra=conv_events.changed("priority", previous or None, priority or None),
     )
     return conversation
 
@@ -374,6 +386,7 @@ def conversation_labels_set(
     actor: AccountUser | None,
     conversation: Conversation,
     titles: Iterable[str],
+    performer: Performer | None = None,
 ) -> list[str]:
     """Makes the conversation's labels exactly `titles` (Chatwoot's POST labels); unknown titles
     become new labels of the account."""
@@ -399,7 +412,7 @@ def conversation_labels_set(
         ignore_conflicts=True,
     )
     if wanted != set(current):
-        performer = performer_of(actor)
+        performer = performer_of(actor, performer)
         conversation = Conversation.objects.select_related(
             "inbox", "contact", "assignee__user", "team"
         ).get(pk=conversation.pk)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import Account, AccountUser, Role
+from automations.models import AutomationRule
 from conversations.models import Conversation
 from inboxes.models import InboxMember, ScheduleRule
 from teams.models import Team
@@ -82,7 +83,12 @@ def test_seed_cenario4_builds_the_scenario(django_capture_on_commit_callbacks):
     assert [m.account_user.user.email for m in reception.members.all()] == [
         result["people"]["secretaria"]
     ]
-    # The sample conversations went to Recepção and, by round robin, to the secretária.
+    # Step 5: the real rule, and the sample conversations it sent to Recepção and, by the team's
+    # round robin, to the secretária.
+    rule = AutomationRule.objects.get(pk=result["automation_rule_id"], account=account)
+    assert (rule.event_name, rule.active) == ("conversation_created", True)
+    assert rule.conditions[0]["values"] == ["open"]
+    assert rule.actions == [{"action_name": "assign_team", "action_params": [reception.pk]}]
     for conversation in Conversation.objects.filter(account=account):
         assert conversation.team == reception
         assert conversation.assignee.user.email == result["people"]["secretaria"]

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from conversations import services
+from conversations.models import Conversation
 from tests.factories import (
     AccountUserFactory,
     ContactInboxFactory,
@@ -42,11 +44,16 @@ def team_factory(account):
 
 @pytest.fixture
 def new_conversation(inbox):
-    """A conversation opened the way a channel opens one (events, intake task on commit)."""
+    """A conversation opened the way a channel opens one (events, intake task on commit), taken
+    as past its intake (as if intake had found nobody to take it), so that the queue tests see it
+    wait. The intake itself is tested in tests/automations."""
 
     def _open(**contact):
         contact_inbox = ContactInboxFactory(inbox=inbox, **contact)
-        return services.conversation_open_for(contact_inbox=contact_inbox).conversation
+        conversation = services.conversation_open_for(contact_inbox=contact_inbox).conversation
+        Conversation.objects.filter(pk=conversation.pk).update(intake_done_at=timezone.now())
+        conversation.refresh_from_db()
+        return conversation
 
     return _open
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import services as account_services
 from conversations import services
@@ -20,9 +21,13 @@ pytestmark = pytest.mark.django_db
 
 
 def open_conversation(inbox):
-    return services.conversation_open_for(
+    """A new conversation past its intake (as if intake had found nobody to take it)."""
+    conversation = services.conversation_open_for(
         contact_inbox=ContactInboxFactory(inbox=inbox)
     ).conversation
+    Conversation.objects.filter(pk=conversation.pk).update(intake_done_at=timezone.now())
+    conversation.refresh_from_db()
+    return conversation
 
 
 class TestAssignable:

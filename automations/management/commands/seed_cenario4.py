@@ -1,6 +1,10 @@
 """Builds Cenário 4 (SCENARIO.md) in one step for demos: the company, its five people, the
 inbox with the four agents and the opening hours, the Recepção and Comercial teams, a few canned
-responses and sample conversations. Prints the sign-in details as JSON."""
+responses, the automation rule of step 5 (Conversa Criada, Situação igual a abertas → Recepção)
+and sample conversations routed by it. Prints the sign-in details as JSON.
+
+It lives in `automations` because it creates a real rule (`conversations` may not import this
+app)."""
 
 from __future__ import annotations
 
@@ -11,12 +15,12 @@ from django.db import transaction
 
 from accounts import services as account_services
 from accounts.models import Account, Role
+from automations import services as rule_services
 from conversations import services
 from conversations.services import IncomingMessage
 from inboxes import services as inbox_services
 from inboxes.business_hours import Interval
 from inboxes.schedule import CLOSED, DayHours
-from nexloo.core.events import Performer
 from teams import services as team_services
 
 PEOPLE = [
@@ -120,25 +124,30 @@ class Command(BaseCommand):
                 account=account, actor=admin, short_code=code, content=text
             )
 
-        automation = Performer(type="automation_rule", name="Recepção primeiro")
+        rule = rule_services.rule_create(
+            account=account,
+            actor=admin,
+            name="Tudo para a Recepção",
+            description="Toda conversa nova vai primeiro para a secretária, que a distribui.",
+            event_name="conversation_created",
+            conditions=[
+                {"attribute_key": "status", "filter_operator": "equal_to", "values": ["open"]}
+            ],
+            actions=[{"action_name": "assign_team", "action_params": [reception.pk]}],
+        )
         samples = [
             ("5511987650001", "Mariana Souza", "Olá, gostaria de um orçamento para 20 unidades."),
             ("5511987650002", "João Pereira", "Vocês abrem no sábado?"),
         ]
         for wa_id, name, text in samples:
-            message, _new = services.inbound_message(
+            # Their intake runs after this command's commit (a worker, or at once without Redis):
+            # the rule above sends them to Recepção, and its auto-assignment to the secretária.
+            services.inbound_message(
                 inbox=inbox,
                 source_id=wa_id,
                 contact_name=name,
                 phone_number="+" + wa_id,
                 message=IncomingMessage(content=text, source_id=f"seed-{wa_id}"),
-            )
-            services.conversation_assign_team(
-                account=account,
-                actor=None,
-                conversation=message.conversation,
-                team=reception,
-                performer=automation,
             )
         self.stdout.write(
             json.dumps(
@@ -148,6 +157,7 @@ class Command(BaseCommand):
                     "people": {login: m.user.email for login, m in people.items()},
                     "inbox_id": inbox.pk,
                     "teams": {"Recepção": reception.pk, "Comercial": sales.pk},
+                    "automation_rule_id": rule.pk,
                 },
                 ensure_ascii=False,
             )

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from automations.api import views
+
+urlpatterns = [
+    path(
+        "accounts/<int:account_id>/automation_rules",
+        views.AutomationRuleListView.as_view(),
+        name="api_automation_rules",
+    ),
+    path(
+        "accounts/<int:account_id>/automation_rules/<int:pk>",
+        views.AutomationRuleDetailView.as_view(),
+        name="api_automation_rule",
+    ),
+    path(
+        "accounts/<int:account_id>/automation_rules/<int:pk>/clone",
+        views.AutomationRuleCloneView.as_view(),
+        name="api_automation_rule_clone",
+    ),
+]

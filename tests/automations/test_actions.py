@@ -1,0 +1,269 @@
+"""Every action a rule can do, through the services a person would use, with the rule named as
+the performer; and their validation (ids of another account, empty lists)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from celery.exceptions import Retry
+from django.core import mail
+from django.utils import translation
+
+from automations import services as rule_services
+from automations import tasks as rule_tasks
+from automations.actions import validate_actions
+from automations.models import AutomationRun
+from conversations import services
+from conversations.models import Conversation, ConversationLabel, Label, Message
+from conversations.services import IncomingMessage
+from nexloo.core import webhooks
+from nexloo.core.errors import ValidationError
+from tests.factories import AccountUserFactory, InboxFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """A small real HTTP server on this machine that records the webhooks it receives; the
+    next `fail` answers are 503."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        self.fail = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append({"headers": dict(self.headers), "body": body})
+                status = 503 if receiver.fail > 0 else 200
+                receiver.fail -= 1
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True  # the receiver is on this machine
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def run_on(rule, open_new):
+    """Creates a conversation_created rule with `actions` and opens a conversation for it."""
+
+    def _run(*actions, **contact):
+        made = rule(actions=list(actions), name="Regra de teste")
+        conversation = open_new(**contact)
+        return made, Conversation.objects.get(pk=conversation.pk)
+
+    return _run
+
+
+def act(name, *params):
+    return {"action_name": name, "action_params": list(params)}
+
+
+def lines(conversation) -> list[str]:
+    return list(
+        Message.objects.filter(conversation=conversation, message_type="activity")
+        .order_by("pk")
+        .values_list("content", flat=True)
+    )
+
+
+def test_assign_team_and_unassign(scenario, run_on):
+    _rule, conversation = run_on(act("assign_team", scenario["sales"].pk))
+    assert conversation.team == scenario["sales"]
+    assert conversation.assignee.team_memberships.filter(team=scenario["sales"]).exists()
+    assert lines(conversation)[0] == "Atribuída ao time Comercial por Automação (Regra de teste)"
+
+
+def test_assign_agent_member_or_administrator_only(account, admin, scenario, rule, open_new):
+    rule(actions=[act("assign_agent", scenario["comercial2"].user_id)])
+    conversation = open_new()
+    assert conversation.assignee == scenario["comercial2"]
+    assert lines(conversation) == ["Conversa atribuída a Camila Comercial por Automação (Regra)"]
+    # Someone of the account outside the inbox: the rule's run records why, nothing changes.
+    outsider = AccountUserFactory(account=account, user__name="Fora da Caixa")
+    rule(name="Fora", actions=[act("assign_agent", outsider.user_id)])
+    second = open_new()
+    run = AutomationRun.objects.get(conversation=second, rule__name="Fora")
+    assert "não trabalha nesta caixa" in run.error or "does not work" in run.error
+    assert Conversation.objects.get(pk=second.pk).assignee != outsider
+
+
+def test_labels_added_and_removed(account, scenario, rule, open_new):
+    for title in ("vip", "novo"):
+        Label.objects.create(account=account, title=title)
+    rule(actions=[act("add_label", "vip", "novo")])
+    rule(name="Tira", actions=[act("remove_label", "novo")])
+    conversation = open_new()
+    assert set(
+        ConversationLabel.objects.filter(conversation=conversation).values_list(
+            "label__title", flat=True
+        )
+    ) == {"vip"}
+
+
+def test_send_message_and_private_note(scenario, run_on):
+    _rule, conversation = run_on(
+        act("send_message", "Olá! Recebemos sua mensagem."),
+        act("add_private_note", "Cliente novo"),
+    )
+    reply = Message.objects.get(conversation=conversation, content="Olá! Recebemos sua mensagem.")
+    assert (reply.private, reply.sender_type, reply.sender_name) == (
+        False,
+        "automation_rule",
+        "Regra de teste",
+    )
+    assert reply.status == "sent"  # delivered through the inbox's channel
+    note = Message.objects.get(conversation=conversation, content="Cliente novo")
+    assert note.private
+
+
+def test_status_actions_and_priority(
+    account, admin, scenario, rule, open_new, django_capture_on_commit_callbacks
+):
+    rule(actions=[act("change_priority", "urgent"), act("snooze_conversation")])
+    conversation = open_new()
+    assert (conversation.priority, conversation.status) == ("urgent", "snoozed")
+    assert "Conversa adiada até a próxima resposta por Automação (Regra)" in lines(conversation)
+    rule(
+        "message_created",
+        name="Resolve",
+        actions=[act("resolve_conversation"), act("change_priority", "nil")],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_receive(conversation=conversation, incoming=IncomingMessage(content="Oi"))
+    conversation.refresh_from_db()
+    assert (conversation.priority, conversation.status) == ("", "resolved")
+    assert lines(conversation)[-1] == "Prioridade removida por Automação (Resolve)"
+    rule("conversation_resolved", name="Reabre", actions=[act("open_conversation")])
+    other = open_new()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.conversation_status_set(
+            account=account, actor=admin, conversation=other, status="resolved"
+        )
+    other.refresh_from_db()
+    assert other.status == "open"
+    assert "Conversa reaberta por Automação (Reabre)" in lines(other)
+
+
+def test_emails_to_the_team_and_the_transcript(account, scenario, rule, open_new):
+    rule(
+        actions=[
+            act(
+                "send_email_to_team",
+                {"message": "Nova conversa!", "team_ids": [scenario["reception"].pk]},
+            ),
+            act("send_email_transcript", "gerente@empresa.com.br"),
+        ]
+    )
+    open_new()
+    sent = {tuple(m.to): m for m in mail.outbox}
+    assert "Nova conversa!" in sent[(scenario["secretaria"].user.email,)].body
+    assert ("gerente@empresa.com.br",) in sent
+    assert "Transcrição da conversa" in sent[("gerente@empresa.com.br",)].subject
+
+
+def test_webhook_signed_and_never_to_private_addresses(
+    account, scenario, rule, open_new, receiver, settings
+):
+    made = rule(actions=[act("send_webhook_event", receiver.url)])
+    conversation = open_new()
+    body = json.loads(receiver.received[-1]["body"])
+    assert body["event"] == "conversation_created" and body["id"] == conversation.display_id
+    headers = receiver.received[-1]["headers"]
+    expected = hmac.new(
+        made.webhook_secret.encode(),
+        headers["X-Chatwoot-Timestamp"].encode() + b"." + receiver.received[-1]["body"],
+        hashlib.sha256,
+    ).hexdigest()
+    assert headers["X-Chatwoot-Signature"] == f"sha256={expected}"
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    with pytest.raises(webhooks.WebhookRefused):
+        webhooks.post(receiver.url, {}, secret="x")
+    for url in ("http://127.0.0.1:9/", "http://10.0.0.5/", "http://localhost/", "ftp://x.com/"):
+        with pytest.raises(ValidationError):
+            validate_actions([act("send_webhook_event", url)], account_id=account.pk)
+
+
+def test_a_webhook_receiver_that_is_down_is_tried_again_with_the_same_delivery_id(
+    account, admin, receiver
+):
+    made = rule_services.rule_create(
+        account=account,
+        actor=admin,
+        name="Webhook",
+        event_name="conversation_created",
+        actions=[act("send_webhook_event", receiver.url)],
+    )
+    assert rule_tasks.send_webhook.max_retries == 6 and rule_tasks.send_webhook.retry_backoff
+    receiver.fail = 2
+    args = [made.pk, receiver.url, {"event": "conversation_created"}]
+    for attempt in range(2):  # as the broker redelivers a retried task: same id, one more retry
+        with pytest.raises(Retry):
+            rule_tasks.send_webhook.apply(args=args, retries=attempt, task_id="d-1").get()
+    assert rule_tasks.send_webhook.apply(args=args, retries=2, task_id="d-1").get() == 200
+    assert [r["headers"]["X-Chatwoot-Delivery"] for r in receiver.received] == ["d-1"] * 3
+
+
+def actions_error(actions, account) -> dict:
+    with pytest.raises(ValidationError) as exc, translation.override("pt-br"):
+        validate_actions(actions, account_id=account.pk)
+    return {k: " ".join(v) for k, v in exc.value.message_dict.items()}
+
+
+def test_action_validation(account, other_account, scenario):
+    assert actions_error([], account) == {"actions": "Adicione ao menos uma ação."}
+    assert actions_error([act("apagar_tudo")], account) == {
+        "actions[0].action_name": "Ação desconhecida: apagar_tudo."
+    }
+    theirs = TeamFactory(account=other_account, name="Deles")
+    assert actions_error([act("resolve_conversation"), act("assign_team", theirs.pk)], account) == {
+        "actions[1].action_params": "Escolha um dos times desta conta."
+    }
+    assert actions_error([act("assign_team")], account) == {
+        "actions[0].action_params": "Escolha um dos times desta conta."
+    }
+    their_agent = AccountUserFactory(account=other_account)
+    assert actions_error([act("assign_agent", their_agent.user_id)], account) == {
+        "actions[0].action_params": "Escolha um dos agentes desta conta."
+    }
+    Label.objects.create(account=other_account, title="deles")
+    assert actions_error([act("add_label", "deles")], account) == {
+        "actions[0].action_params": "Não existe a etiqueta deles."
+    }
+    assert actions_error([act("send_message", "  ")], account) == {
+        "actions[0].action_params": "Escreva a mensagem."
+    }
+    assert actions_error([act("send_email_transcript", "não é e-mail")], account) == {
+        "actions[0].action_params": "não é e-mail não é um endereço de e-mail."
+    }
+    assert actions_error([act("change_priority", "altíssima")], account) == {
+        "actions[0].action_params": "Escolha uma prioridade."
+    }
+    InboxFactory(account=other_account)
+    assert validate_actions([act("assign_team", "nil")], account_id=account.pk) == [
+        {"action_name": "assign_team", "action_params": [None]}
+    ]

@@ -1,0 +1,111 @@
+"""`/api/v1/accounts/{account_id}/automation_rules` as Chatwoot serves it: payloads, clone,
+422 naming the row, 404 for another account's rule, 403 for agents."""
+
+from __future__ import annotations
+
+import pytest
+
+from automations.models import AutomationRule
+
+pytestmark = pytest.mark.django_db
+
+CENARIO_4 = {
+    "name": "Tudo para a Recepção",
+    "description": "Toda conversa nova vai primeiro para a secretária.",
+    "event_name": "conversation_created",
+    "conditions": [{"attribute_key": "status", "filter_operator": "equal_to", "values": ["open"]}],
+    "active": True,
+}
+
+
+def base(account) -> str:
+    return f"/api/v1/accounts/{account.pk}/automation_rules"
+
+
+@pytest.fixture
+def payload(scenario):
+    return {
+        **CENARIO_4,
+        "actions": [{"action_name": "assign_team", "action_params": [scenario["reception"].pk]}],
+    }
+
+
+def test_create_list_show_update_clone_delete(account, admin_api, payload, scenario):
+    created = admin_api.post(base(account), payload, format="json")
+    assert created.status_code == 200, created.json()
+    rule = created.json()["payload"]
+    assert rule["event_name"] == "conversation_created" and rule["active"] is True
+    assert rule["account_id"] == account.pk and isinstance(rule["created_on"], int)
+    assert rule["conditions"] == [{**CENARIO_4["conditions"][0], "query_operator": "and"}]
+    listed = admin_api.get(base(account)).json()["payload"]
+    assert [r["id"] for r in listed] == [rule["id"]]
+    shown = admin_api.get(f"{base(account)}/{rule['id']}").json()["payload"]
+    assert shown["name"] == "Tudo para a Recepção"
+    patched = admin_api.patch(f"{base(account)}/{rule['id']}", {"active": False}, format="json")
+    assert patched.json()["payload"]["active"] is False
+    clone = admin_api.post(f"{base(account)}/{rule['id']}/clone").json()["payload"]
+    assert clone["name"] == "Tudo para a Recepção (cópia)" and clone["id"] != rule["id"]
+    assert clone["actions"] == rule["actions"]
+    assert admin_api.delete(f"{base(account)}/{rule['id']}").status_code == 200
+    assert list(AutomationRule.objects.values_list("pk", flat=True)) == [clone["id"]]
+
+
+def test_validation_is_422_naming_the_row_and_changes_nothing(account, admin_api, payload):
+    wrong_status = {"attribute_key": "status", "filter_operator": "equal_to", "values": ["aberta"]}
+    bad = {**payload, "conditions": [*payload["conditions"], wrong_status]}
+    response = admin_api.post(base(account), bad, format="json")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "conditions[1].values"
+    assert response.json()["message"] == "aberta não é uma das opções."
+    empty = admin_api.post(base(account), {**payload, "actions": []}, format="json")
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "actions"
+    missing = admin_api.post(base(account), {"name": "x"}, format="json")
+    assert missing.status_code == 422
+    assert not AutomationRule.objects.exists()
+    rule = admin_api.post(base(account), payload, format="json").json()["payload"]
+    wrong = admin_api.patch(
+        f"{base(account)}/{rule['id']}",
+        {"actions": [{"action_name": "assign_team", "action_params": [999999]}]},
+        format="json",
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["field"] == "actions[0].action_params"
+    assert AutomationRule.objects.get().actions == payload["actions"]
+
+
+def test_another_accounts_rule_is_404_and_agents_are_403(
+    account, admin_api, agent_api, outsider_api, other_account, payload, outsider
+):
+    rule = admin_api.post(base(account), payload, format="json").json()["payload"]
+    one = f"{base(account)}/{rule['id']}"
+    # Someone of another account: not found, as if it did not exist.
+    assert outsider_api.get(base(account)).status_code == 404
+    assert outsider_api.get(one).status_code == 404
+    assert outsider_api.patch(one, {"active": False}, format="json").status_code == 404
+    assert outsider_api.delete(one).status_code == 404
+    # Through their own account's path, our rule's id is still not found.
+    theirs = f"{base(other_account)}/{rule['id']}"
+    assert outsider_api.get(theirs).status_code == 404
+    assert outsider_api.post(f"{theirs}/clone").status_code == 404
+    assert outsider_api.delete(theirs).status_code == 404
+    # Agents of the account: rules are the administrators'.
+    assert agent_api.get(base(account)).status_code == 403
+    assert agent_api.post(base(account), payload, format="json").status_code == 403
+    assert agent_api.patch(one, {"active": False}, format="json").status_code == 403
+    assert agent_api.delete(one).status_code == 403
+    assert agent_api.post(f"{one}/clone").status_code == 403
+    assert AutomationRule.objects.get().active
+
+
+def test_list_query_count_does_not_grow(
+    account, admin, admin_api, payload, rule, django_assert_num_queries
+):
+    admin_api.get(base(account))
+    for n in range(2):
+        rule(name=f"Regra {n}", actions=payload["actions"])
+    with django_assert_num_queries(3):
+        assert len(admin_api.get(base(account)).json()["payload"]) == 2
+    for n in range(20):
+        rule(name=f"Mais {n}", actions=payload["actions"])
+    with django_assert_num_queries(3):
+        assert len(admin_api.get(base(account)).json()["payload"]) == 22
