@@ -21,7 +21,7 @@ from django.views import View
 
 from accounts.forms import apply_service_errors
 from accounts.mixins import AccountMixin, AdminRequiredMixin
-from conversations import selectors, services
+from conversations import phones, selectors, services
 from conversations.forms import (
     AssignForm,
     CannedResponseForm,
@@ -361,7 +361,9 @@ class ContactDetailView(AccountMixin, View):
         form = ContactForm(
             initial={
                 "name": contact.name,
-                "phone_number": contact.phone_number,
+                "phone_number": phones.format_phone(
+                    contact.phone_number, region=self.account.country
+                ),
                 "email": contact.email,
                 "identifier": contact.identifier,
             }

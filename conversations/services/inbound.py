@@ -18,14 +18,15 @@ from inboxes.models import Inbox
 def inbound_message(
     *,
     inbox: Inbox,
-    source_id: str,
+    contact_source_id: str,
     message: IncomingMessage,
     contact_name: str = "",
     phone_number: str = "",
 ) -> tuple[Message, bool]:
-    """Finds or creates the contact (by the channel's id) and their open conversation, and
-    stores the message once. Returns the message and whether it is new; a redelivered provider
-    id changes nothing."""
+    """Finds or creates the contact by their id in the channel (`contact_source_id`: the
+    WhatsApp wa_id, the ContactInbox's source id) and their open conversation, and stores the
+    message once by its own provider id (`message.source_id`: the wamid). Returns the message
+    and whether it is new; a redelivered provider id changes nothing."""
     if message.source_id:
         existing = Message.objects.filter(inbox=inbox, source_id=message.source_id).first()
         if existing is not None:
@@ -34,7 +35,7 @@ def inbound_message(
     # its first message.
     with transaction.atomic():
         contact_inbox = contact_for_source(
-            inbox=inbox, source_id=source_id, name=contact_name, phone_number=phone_number
+            inbox=inbox, source_id=contact_source_id, name=contact_name, phone_number=phone_number
         )
         for _attempt in range(3):
             conversation = conversation_open_for(contact_inbox=contact_inbox).conversation

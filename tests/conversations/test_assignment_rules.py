@@ -230,7 +230,7 @@ class TestResolvedMeanwhile:
         monkeypatch.setattr(inbound, "conversation_open_for", open_then_resolve)
         message, created = services.inbound_message(
             inbox=inbox,
-            source_id=first.contact_inbox.source_id,
+            contact_source_id=first.contact_inbox.source_id,
             message=IncomingMessage(content="Oi de novo", source_id="wamid.race"),
         )
         assert created and message.conversation_id != first.pk

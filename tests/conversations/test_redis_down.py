@@ -176,7 +176,7 @@ class TestLostDrains:
             )
         assert Conversation.objects.get(pk=waiting.pk).assignee_id is None
         with on_commit():
-            assert sweep.apply().get() == {"replies": 0, "queues": 1}
+            assert sweep.apply().get() == {"replies": 0, "queues": 1, "early_statuses": 0}
         assert Conversation.objects.get(pk=waiting.pk).assignee_id == ana.pk
         with on_commit():
-            assert sweep.apply().get() == {"replies": 0, "queues": 0}
+            assert sweep.apply().get() == {"replies": 0, "queues": 0, "early_statuses": 0}

@@ -128,7 +128,7 @@ class Command(BaseCommand):
         for wa_id, name, text in samples:
             message, _new = services.inbound_message(
                 inbox=inbox,
-                source_id=wa_id,
+                contact_source_id=wa_id,
                 contact_name=name,
                 phone_number="+" + wa_id,
                 message=IncomingMessage(content=text, source_id=f"seed-{wa_id}"),
