@@ -100,6 +100,13 @@ class _PostgresStore:
             self._pools[loop] = pool
         return pool
 
+    def close(self) -> None:
+        """Closes the pools from outside their loops (a server shutting down, tests)."""
+        for loop, pool in list(self._pools.items()):
+            if loop.is_running():
+                asyncio.run_coroutine_threadsafe(pool.close(), loop).result(5)
+        self._pools.clear()
+
     async def lookup(self, number: str) -> tuple | None:
         pool = await self._pool()
         async with pool.connection() as conn:
@@ -125,6 +132,9 @@ class _PostgresStore:
 
 class _DjangoStore:
     """Any other database: the same statements through Django's connection, in a thread."""
+
+    def close(self) -> None:
+        pass
 
     @sync_to_async(thread_sensitive=False)
     def lookup(self, number: str) -> tuple | None:
@@ -157,6 +167,11 @@ class _DjangoStore:
 
 
 _store: _PostgresStore | _DjangoStore | None = None
+
+
+def close() -> None:
+    if _store is not None:
+        _store.close()
 
 
 def store():

@@ -42,6 +42,9 @@ def live_server_url(django_db_setup):
             raise RuntimeError("the live ASGI server did not start")
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
+    from whatsapp import webhook
+
+    webhook.close()  # the WhatsApp endpoint's own connections, before the database is dropped
     server.should_exit = True
     thread.join(10)
 
