@@ -41,6 +41,8 @@ def payload(name: str, *, phone_number_id: str = PHONE_NUMBER_ID, **rewrite) -> 
             value = change["value"]
             value.setdefault("metadata", {})["phone_number_id"] = phone_number_id
             for message in value.get("messages", []):
+                if "timestamp" in rewrite:
+                    message["timestamp"] = str(rewrite["timestamp"])
                 if suffix is not None:
                     n += 1
                     message["id"] = f"{message['id']}.{suffix}.{n}"
