@@ -1,108 +1,121 @@
-"""What the webhook needs to know about a number, cached by number.
+"""What the webhook needs to know about a number, cached by number in each web process.
 
 The webhook answers Meta's deliveries without the ORM (whatsapp/webhook.py): it reads this
 entry — inbox, account, the payloads' phone number id, the encrypted app secret, the verify
-token — from Redis, and only on a miss from PostgreSQL. Services invalidate it after any change
-to the channel or its inbox commits (services.channel_changed); entries also expire after
-ENTRY_TTL, which bounds the effect of a stale entry written by a miss that raced a change.
+token — from memory, and only on a miss from PostgreSQL (one SELECT). So the hot path makes no
+network round trip for it at all.
+
+Invalidation: services call `invalidate(number)` once a change to the channel or its inbox has
+committed (services.channel_changed). That drops the entry in this process and publishes the
+number on a Redis channel that every web process listens to (a daemon thread each), so the next
+delivery reads the new secret everywhere. Two nets under it:
+
+- entries live at most ENTRY_TTL, which bounds a stale entry when an invalidation message was
+  missed (Redis restarted, a listener reconnecting);
+- a lookup that started before an invalidation of its number is not cached (the miss that raced
+  the change would otherwise store the old row).
+
 A deleted inbox cannot linger either: storing an event for it fails its foreign key, and the
 webhook then drops the entry and answers 404.
-
-Without Redis (development) the entries live in this process.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
+import os
+import threading
 import time
 from typing import Any
 
 import redis
-import redis.asyncio as aioredis
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-ENTRY_TTL = 300  # seconds
-BREAKER = 5.0  # seconds without Redis after it failed, so an outage does not slow every POST
+ENTRY_TTL = 10.0  # seconds
 
-_local: dict[str, tuple[float, dict[str, Any]]] = {}
-_sync_client: redis.Redis | None = None
-_async_clients: dict[int, aioredis.Redis] = {}
-_down_until = 0.0
-
-
-def key(number: str) -> str:
-    return f"{settings.REDIS_KEY_PREFIX}:whatsapp:channel:{number}"
+_entries: dict[str, tuple[float, dict[str, Any]]] = {}
+_invalidated_at: dict[str, float] = {}
+_listener_pid: int | None = None
+_listener_lock = threading.Lock()
+_publisher: redis.Redis | None = None
 
 
-def _broken(exc: Exception) -> None:
-    global _down_until
-    if time.monotonic() > _down_until:
-        logger.warning("channel cache unavailable for %ss: %s", BREAKER, exc)
-    _down_until = time.monotonic() + BREAKER
+def _channel() -> str:
+    return f"{settings.REDIS_KEY_PREFIX}:whatsapp:channel-changed"
 
 
-def _async_client() -> aioredis.Redis:
-    loop = id(asyncio.get_running_loop())
-    client = _async_clients.get(loop)
-    if client is None:
-        client = aioredis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5
-        )
-        _async_clients[loop] = client
-    return client
-
-
-async def get(number: str) -> dict[str, Any] | None:
-    if not settings.REDIS_URL:
-        found = _local.get(number)
-        return found[1] if found and found[0] > time.monotonic() else None
-    if time.monotonic() < _down_until:
+def get(number: str) -> dict[str, Any] | None:
+    _listen()
+    found = _entries.get(number)
+    if found is None or found[0] < time.monotonic():
         return None
-    try:
-        raw = await _async_client().get(key(number))
-    except (redis.RedisError, OSError) as exc:
-        _broken(exc)
-        return None
-    return json.loads(raw) if raw else None
+    return found[1]
 
 
-async def put(number: str, entry: dict[str, Any]) -> None:
-    if not settings.REDIS_URL:
-        _local[number] = (time.monotonic() + ENTRY_TTL, entry)
+def lookup_started() -> float:
+    return time.monotonic()
+
+
+def put(number: str, entry: dict[str, Any], *, since: float) -> None:
+    """Caches what a lookup that started at `since` read, unless the number changed since."""
+    if _invalidated_at.get(number, 0.0) >= since:
         return
-    if time.monotonic() < _down_until:
-        return
-    try:
-        await _async_client().set(key(number), json.dumps(entry), ex=ENTRY_TTL)
-    except (redis.RedisError, OSError) as exc:
-        _broken(exc)
+    if len(_entries) > 50_000:
+        _entries.clear()
+    _entries[number] = (time.monotonic() + ENTRY_TTL, entry)
+
+
+def drop(number: str) -> None:
+    """Forgets the number in this process only."""
+    _invalidated_at[number] = time.monotonic()
+    _entries.pop(number, None)
 
 
 def invalidate(number: str) -> None:
-    """Drops the entry (call after the change committed)."""
-    global _sync_client
-    _local.pop(number, None)
+    """Forgets the number in every web process (call after the change committed)."""
+    global _publisher
+    drop(number)
     if not settings.REDIS_URL:
         return
     try:
-        if _sync_client is None:
-            _sync_client = redis.Redis.from_url(
+        if _publisher is None:
+            _publisher = redis.Redis.from_url(
                 settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
             )
-        _sync_client.delete(key(number))
+        _publisher.publish(_channel(), number)
     except (redis.RedisError, OSError) as exc:
-        # The entry expires within ENTRY_TTL; a new secret meanwhile gets 401s and Meta retries.
-        logger.warning("could not drop the cached channel %s: %s", number, exc)
+        # Other processes forget it within ENTRY_TTL; meanwhile a new secret gets 401s, which
+        # Meta retries.
+        logger.warning("could not announce the change of %s: %s", number, exc)
 
 
-async def invalidate_async(number: str) -> None:
-    _local.pop(number, None)
-    if settings.REDIS_URL and time.monotonic() >= _down_until:
+def _listen() -> None:
+    """Starts this process's listener for invalidations (once per process)."""
+    global _listener_pid
+    if not settings.REDIS_URL or _listener_pid == os.getpid():
+        return
+    with _listener_lock:
+        if _listener_pid == os.getpid():
+            return
+        _listener_pid = os.getpid()
+        threading.Thread(target=_listener, name="whatsapp-channel-cache", daemon=True).start()
+
+
+def _listener() -> None:
+    backoff = 0.5
+    while True:
         try:
-            await _async_client().delete(key(number))
+            client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            pubsub.subscribe(_channel())
+            # Whatever changed while we were not listening is forgotten too.
+            _entries.clear()
+            backoff = 0.5
+            for message in pubsub.listen():
+                if message.get("type") == "message":
+                    drop(message["data"].decode())
         except (redis.RedisError, OSError) as exc:
-            _broken(exc)
+            logger.warning("channel cache listener: %s; retrying in %ss", exc, backoff)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 30)

@@ -1,6 +1,8 @@
 """Hands stored webhook events to Celery from a background thread, so that the webhook's event
-loop never waits on the broker. An id still in this queue when the process dies is not lost: the
-event is stored, and `whatsapp.requeue_events` queues it again."""
+loop never waits on the broker. The ids that piled up while one batch was being queued go out
+together as the next task (`whatsapp.process_events`), so under load the broker sees a message
+per batch, not per delivery; alone, an id goes out at once. An id still in this queue when the
+process dies is not lost: the event is stored, and `whatsapp.requeue_events` queues it again."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import threading
 
 logger = logging.getLogger(__name__)
 
+BATCH = 50
 _queue: queue.SimpleQueue[int] = queue.SimpleQueue()
 _thread: threading.Thread | None = None
 _pid: int | None = None
@@ -25,18 +28,23 @@ def _run() -> None:
     from django.db import close_old_connections
 
     from nexloo.core.tasks import enqueue
-    from whatsapp.tasks import process_event
+    from whatsapp.tasks import process_events
 
     while True:
-        event_id = _queue.get()
+        ids = [_queue.get()]
+        while len(ids) < BATCH:
+            try:
+                ids.append(_queue.get_nowait())
+            except queue.Empty:
+                break
         try:
-            enqueue(process_event, event_id)  # logs and leaves it to the sweep if Redis is away
+            enqueue(process_events, ids)  # logs and leaves them to the sweep if Redis is away
         except Exception:  # eager mode (development) runs the task right here
-            logger.exception("processing webhook event %s failed", event_id)
+            logger.exception("processing webhook events %s failed", ids)
         finally:
             close_old_connections()
             with _lock:
-                _pending -= 1
+                _pending -= len(ids)
                 if _pending == 0:
                     _idle.set()
 

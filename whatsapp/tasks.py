@@ -21,6 +21,12 @@ def process_event(event_id: int) -> str:
     return services.event_process(event_id=event_id)
 
 
+@shared_task(name="whatsapp.process_events", acks_late=True)
+def process_events(event_ids: list[int]) -> list[str]:
+    """The deliveries one web process stored while it was queueing the previous batch."""
+    return [services.event_process(event_id=event_id) for event_id in event_ids]
+
+
 @shared_task(name="whatsapp.requeue_events", expires=55)
 def requeue_events() -> int:
     """Periodic: stored deliveries whose processing was never queued or never finished."""
