@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -273,18 +273,29 @@ def templates_sync(*, channel_id: int) -> int:
 # --- Processing a stored delivery ----------------------------------------------------------------
 
 
-def event_claim(*, event_id: int, at: datetime | None = None) -> WebhookEvent | None:
-    """Takes a stored event for processing: None when it is done, rejected, or another run took
-    it recently (a run that died more than CLAIM_TTL ago is taken over)."""
+CLAIM_SQL = (
+    "UPDATE whatsapp_webhookevent SET claimed_at = %s WHERE id = %s AND status = 'received' "
+    "AND (claimed_at IS NULL OR claimed_at < %s) RETURNING inbox_id, body"
+)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    pk: int
+    inbox_id: int
+    body: bytes
+
+
+def event_claim(*, event_id: int, at: datetime | None = None) -> Claimed | None:
+    """Takes a stored event for processing (one statement): None when it is done, rejected, or
+    another run took it recently (a run that died more than CLAIM_TTL ago is taken over)."""
     at = at or timezone.now()
-    claimed = (
-        WebhookEvent.objects.filter(pk=event_id, status=WebhookEvent.Status.RECEIVED)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=at - CLAIM_TTL))
-        .update(claimed_at=at)
-    )
-    if not claimed:
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, [at, event_id, at - CLAIM_TTL])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    return WebhookEvent.objects.get(pk=event_id)
+    return Claimed(pk=event_id, inbox_id=row[0], body=bytes(row[1]))
 
 
 # Losing the database mid-way is not the item's fault: the whole event is left for a retry.
@@ -322,8 +333,7 @@ def event_process(*, event_id: int) -> str:
     failures: list[dict[str, str]] = []
     for item in items:
         try:
-            with transaction.atomic():
-                apply_item(channel, item)
+            apply_item(channel, item)  # each service runs in its own transaction
         except _RETRY_LATER:
             WebhookEvent.objects.filter(pk=event.pk).update(claimed_at=None)
             raise
@@ -338,7 +348,7 @@ def event_process(*, event_id: int) -> str:
     return "processed"
 
 
-def _finish(event: WebhookEvent, status: str, *, reason: str = "", failures=()) -> None:
+def _finish(event: Claimed, status: str, *, reason: str = "", failures=()) -> None:
     WebhookEvent.objects.filter(pk=event.pk).update(
         status=status, reason=reason[:2000], errors=list(failures), processed_at=timezone.now()
     )

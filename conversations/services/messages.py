@@ -90,6 +90,9 @@ def check_attachments(attachments: Sequence[NewAttachment]) -> None:
 
 
 def _attach(message: Message, attachments: Sequence[NewAttachment]) -> None:
+    """Stores the attachments of a new message and keeps them on it, so that its event needs no
+    query to list them."""
+    stored = []
     for new in attachments:
         attachment = Attachment(
             account_id=message.account_id,
@@ -104,6 +107,9 @@ def _attach(message: Message, attachments: Sequence[NewAttachment]) -> None:
             attachment.file_size = len(new.content)
             attachment.file.save(new.file_name or "file", ContentFile(new.content), save=False)
         attachment.save()
+        stored.append(attachment)
+    message._prefetched_objects_cache = {"attachments": message.attachments.all()}
+    message._prefetched_objects_cache["attachments"]._result_cache = stored
 
 
 def activity_add(
@@ -278,15 +284,20 @@ class ConversationResolved(Exception):
 
 
 def message_receive(
-    *, conversation: Conversation, incoming: IncomingMessage, reopen: bool = False
+    *,
+    conversation: Conversation,
+    incoming: IncomingMessage,
+    reopen: bool = False,
+    checked: bool = False,
 ) -> tuple[Message, bool]:
     """Stores a contact's message once: a second delivery of the same provider id returns the
     stored message and `False`. Sends the automatic replies the inbox calls for.
 
     If the conversation is resolved when its lock is taken, `reopen` reopens it (an API client
     posting to that conversation); otherwise ConversationResolved tells a channel to open a new
-    one (see inbound_message)."""
-    if incoming.source_id:
+    one (see inbound_message). `checked`: the caller looked the provider id up already (a race
+    past that look-up still ends in the unique index)."""
+    if incoming.source_id and not checked:
         existing = Message.objects.filter(
             inbox_id=conversation.inbox_id, source_id=incoming.source_id
         ).first()
@@ -294,7 +305,12 @@ def message_receive(
             return existing, False
     try:
         with transaction.atomic():
-            conversation = lock_conversation(conversation.pk)
+            # What storing a message needs, and no more (the lock's read is on the hot path).
+            conversation = (
+                Conversation.objects.select_for_update(of=("self",))
+                .select_related("inbox", "contact", "assignee")
+                .get(pk=conversation.pk)
+            )
             if conversation.status == Status.RESOLVED:
                 if not reopen:
                     raise ConversationResolved(conversation.pk)
@@ -406,12 +422,13 @@ def _automatic_replies(conversation: Conversation, message: Message, now: dateti
     most once per closed period (not while an agent answered in the last few minutes)."""
     inbox = conversation.inbox
     system = Performer(type="system", name=inbox.name)
-    first_incoming = (
-        not Message.objects.filter(conversation=conversation, message_type=MessageType.INCOMING)
+    greeting = inbox.greeting_enabled and inbox.greeting_message.strip()
+    if (
+        greeting
+        and not Message.objects.filter(conversation=conversation, message_type=MessageType.INCOMING)
         .exclude(pk=message.pk)
         .exists()
-    )
-    if inbox.greeting_enabled and inbox.greeting_message.strip() and first_incoming:
+    ):
         _system_reply(conversation, inbox.greeting_message, system, kind="greeting")
     if not inbox.working_hours_enabled or not inbox.out_of_office_message.strip():
         return

@@ -79,7 +79,7 @@ class TestWithoutTheCache:
 
 
 @pytest.fixture
-def reply(account, admin, whatsapp_inbox, on_commit):
+def reply(account, admin, whatsapp_inbox, whatsapp_backend, on_commit):
     """A reply written while the broker is down: kept, still queued, its task never queued."""
     conversation = services.conversation_open_for(
         contact_inbox=ContactInboxFactory(inbox=whatsapp_inbox)
