@@ -108,8 +108,9 @@ def setup() -> dict:
     user = account_services.user_create(
         email=f"secretaria-{stamp}@bench.local", name="Secretária", password=PASSWORD, verified=True
     ).user
+    # Online without depending on a browser's heartbeat: the assignment engine picks her.
     sofia = account_services.account_user_add(
-        account=new.account, user=user, role="agent", availability="online"
+        account=new.account, user=user, role="agent", availability="online", auto_offline=False
     )
     channel = whatsapp_services.whatsapp_inbox_create(
         account=new.account,
@@ -407,7 +408,9 @@ def bench_e2e(ctx: dict, rates: list[int], duration: float) -> None:
 
                 async def send(n: int, conn) -> None:
                     wamid = f"wamid.BENCH.{stamp}.{n}"
-                    raw = body(n, wa_id=f"55117{n % 300:08d}", text=f"e2e {n}", stamp=stamp)
+                    raw = body(
+                        n, wa_id=f"55117{n % 50:08d}", text=f"e2e {n}", stamp=stamp
+                    )  # 50 customers
                     sent_at[wamid] = time.perf_counter()
                     lock = conn[2]
                     async with lock:
