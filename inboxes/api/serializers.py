@@ -222,7 +222,13 @@ def schedule_errors(exc: DjangoValidationError) -> DjangoValidationError:
 
 class InboxWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255, required=False)
-    channel = serializers.DictField(required=False, write_only=True)
+    channel = serializers.DictField(
+        required=False,
+        write_only=True,
+        help_text="Chatwoot's channel object: {type: 'api'} or {type: 'whatsapp', phone_number: "
+        "'+5511…', provider: 'whatsapp_cloud', provider_config: {api_key (the access token), "
+        "phone_number_id, business_account_id, app_secret}}. PATCH changes what it names.",
+    )
     avatar = serializers.FileField(required=False)
     enable_auto_assignment = serializers.BooleanField(required=False)
     assignment_policy = serializers.ChoiceField(choices=AssignmentPolicy.values, required=False)

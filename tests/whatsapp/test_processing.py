@@ -310,3 +310,27 @@ class TestStatuses:
         ours.refresh_from_db()
         assert ours.status == "delivered"
         assert not EarlyStatus.objects.exists()
+
+
+class TestCost:
+    def test_a_returning_customers_message_takes_a_fixed_number_of_statements(
+        self, stored, inbox, django_assert_num_queries, django_capture_on_commit_callbacks
+    ):
+        """The worker's share of the hot path (bench/whatsapp.py prints it with CPU time):
+        claim, number, wamid, contact, conversation, lock, insert, touch, push, done."""
+        first = stored(payload("text.json", suffix=1))
+        services.event_process(event_id=first.pk)
+        second = stored(payload("text.json", suffix=2))
+        with django_assert_num_queries(14), django_capture_on_commit_callbacks(execute=True):
+            services.event_process(event_id=second.pk)
+        assert Message.objects.filter(inbox=inbox, message_type="incoming").count() == 2
+
+    def test_a_status_takes_a_fixed_number_of_statements(
+        self, stored, inbox, django_assert_num_queries, django_capture_on_commit_callbacks
+    ):
+        ours = outgoing(inbox, "wamid.xyzxyz", "972987654321")
+        event = stored(payload("status_delivered.json"))
+        with django_assert_num_queries(12), django_capture_on_commit_callbacks(execute=True):
+            services.event_process(event_id=event.pk)
+        ours.refresh_from_db()
+        assert ours.status == "delivered"

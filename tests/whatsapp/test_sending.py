@@ -238,6 +238,17 @@ class TestFailClosed:
         )
 
 
+def test_the_greeting_goes_out_through_the_same_path(graph, channel, process, on_commit):
+    inbox = channel.inbox
+    inbox.greeting_enabled, inbox.greeting_message = True, "Olá! Já vamos te atender."
+    inbox.save()
+    with on_commit():
+        process(payload("text.json", timestamp=int(time.time())))
+    assert [m["text"]["body"] for m in graph.sent] == ["Olá! Já vamos te atender."]
+    greeting = Message.objects.get(inbox=inbox, content_attributes__automatic="greeting")
+    assert (greeting.status, greeting.source_id) == ("sent", "wamid.STANDIN000001")
+
+
 class TestWindow:
     def test_after_24_hours_free_text_is_refused_and_a_template_goes_out(
         self, graph, channel, account, admin, incoming, on_commit
