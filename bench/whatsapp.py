@@ -387,7 +387,7 @@ def bench_e2e(ctx: dict, rates: list[int], duration: float) -> None:
             sent_at: dict[str, float] = {}
             frames: dict[str, list[float]] = {}
             uri = f"ws://127.0.0.1:{server.port}/ws/?api_access_token={ctx['token']}"
-            async with websockets.connect(uri, max_size=None) as socket_:
+            async with websockets.connect(uri, max_size=None, ping_interval=None) as socket_:
 
                 async def listen():
                     async for raw in socket_:
