@@ -374,7 +374,11 @@ def bench_e2e(ctx: dict, rates: list[int], duration: float) -> None:
 
     from nexloo.celery import app
 
-    app.control.purge()  # what the acknowledgement run left queued is not part of this
+    # What the acknowledgement run left queued is not part of this (control.purge() would only
+    # empty the default queue).
+    with app.connection_for_write() as conn:
+        for name in ("default", "webhooks", "outbound", "realtime"):
+            conn.default_channel.queue_purge(name)
     print(
         "\n3. Webhook POST → message.created on the secretária's websocket "
         f"({duration:.0f} s per rate)"
