@@ -38,6 +38,8 @@ class Account(models.Model):
         _("language"), max_length=10, choices=Language.choices, default=Language.PT_BR
     )
     timezone = models.CharField(_("time zone"), max_length=64, default="America/Sao_Paulo")
+    # Phone numbers typed without a country code are read in this country (ISO 3166 alpha-2).
+    country = models.CharField(_("country"), max_length=2, default="BR")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     domain = models.CharField(max_length=255, blank=True, default="")
     support_email = models.EmailField(blank=True, default="")

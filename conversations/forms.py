@@ -147,7 +147,10 @@ class ContactForm(forms.Form):
         label=_("Phone"),
         max_length=32,
         required=False,
-        help_text=_("International format, e.g. +5511987654321."),
+        help_text=_(
+            "With the area code, e.g. (11) 98765-4321; another country's number with + and its "
+            "code."
+        ),
     )
     email = forms.EmailField(label=_("E-mail"), required=False)
     identifier = forms.CharField(label=_("Identifier"), max_length=255, required=False)

@@ -145,6 +145,9 @@ class Conversation(TenantModel):
     # Since when the customer waits for an answer (None once an agent replied).
     waiting_since = models.DateTimeField(null=True, blank=True)
     first_reply_at = models.DateTimeField(null=True, blank=True)
+    # When the contact last wrote (the provider's time): channels with a reply window (WhatsApp's
+    # 24 hours) allow free text only until this plus the window.
+    last_incoming_at = models.DateTimeField(null=True, blank=True)
     agent_last_seen_at = models.DateTimeField(null=True, blank=True)
     contact_last_seen_at = models.DateTimeField(null=True, blank=True)
     # The closed period (identified by when the inbox reopens) whose out-of-office reply was sent.
@@ -261,6 +264,7 @@ class Message(TenantModel):
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.SENT
     )
     external_error = models.TextField(blank=True, default="")
+    external_error_code = models.CharField(max_length=32, blank=True, default="")  # provider's
     # Set by the delivery task before it calls the provider, so that a redelivered task does not
     # send the same reply twice (see services.message_claim_delivery).
     delivery_claimed_at = models.DateTimeField(null=True, blank=True)
@@ -296,6 +300,30 @@ class Message(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.message_type} #{self.pk}"
+
+
+class EarlyStatus(TenantModel):
+    """A provider's status report for a message id no message carries yet: the report overtook
+    the send's answer (WhatsApp may post "delivered" before the API call that sent the message
+    returns its id). Applied, in order, when a message takes that id; stale ones are dropped by
+    the sweep."""
+
+    inbox = models.ForeignKey("inboxes.Inbox", on_delete=models.CASCADE, related_name="+")
+    source_id = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices)
+    error = models.TextField(blank=True, default="")
+    error_code = models.CharField(max_length=32, blank=True, default="")
+    received_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inbox", "source_id", "status"], name="early_status_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}: {self.status}"
 
 
 class Attachment(TenantModel):

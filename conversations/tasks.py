@@ -6,8 +6,10 @@ import logging
 
 from celery import shared_task
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from conversations import delivery, services
+from conversations.services.common import account_language
 
 logger = logging.getLogger(__name__)
 INTAKE_RETRIES = 3
@@ -29,20 +31,26 @@ def deliver_message(self, message_id: int) -> str:
         return "skipped"
     backend = delivery.backend_for(message.inbox.channel_type)
     if backend is None:
-        services.message_mark_sent(message_id=message_id, source_id=None)
-        return "sent"
+        # Fail closed: nothing can carry this message, so nobody may believe it left.
+        logger.error("no delivery backend for channel %r", message.inbox.channel_type)
+        with account_language(message.account_id):
+            error = _("This inbox's channel cannot send messages.")
+        services.message_mark_failed(message_id=message_id, error=error, code="no_backend")
+        return "failed"
     try:
         sent = backend.send(message)
     except delivery.PermanentDeliveryError as exc:
-        services.message_mark_failed(message_id=message_id, error=str(exc))
+        services.message_mark_failed(message_id=message_id, error=str(exc), code=exc.code)
         return "failed"
     except delivery.TransientDeliveryError as exc:
         if self.request.retries >= self.max_retries:
-            services.message_mark_failed(message_id=message_id, error=str(exc))
+            services.message_mark_failed(message_id=message_id, error=str(exc), code="retries")
             return "failed"
         services.message_release_delivery(message_id=message_id)
         raise
-    services.message_mark_sent(message_id=message_id, source_id=sent.source_id)
+    services.message_mark_sent(
+        message_id=message_id, source_id=sent.source_id, inbox_id=message.inbox_id
+    )
     return "sent"
 
 
@@ -85,4 +93,5 @@ def sweep() -> dict[str, int]:
         "replies": services.messages_requeue_stuck(at=timezone.now()),
         "intake": services.conversations_requeue_intake(at=timezone.now()),
         "queues": services.assignment_queues_sweep(),
+        "early_statuses": services.early_statuses_sweep(at=timezone.now()),
     }

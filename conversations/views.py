@@ -21,7 +21,7 @@ from django.views import View
 
 from accounts.forms import apply_service_errors
 from accounts.mixins import AccountMixin, AdminRequiredMixin
-from conversations import selectors, services
+from conversations import delivery, phones, selectors, services
 from conversations.forms import (
     AssignForm,
     CannedResponseForm,
@@ -81,8 +81,13 @@ class WorkspaceMixin(AccountMixin):
         account = self.account
         labels = list(selectors.labels_list(account_id=account.pk).values_list("title", flat=True))
         current_labels = [label.title for label in conversation.labels.all()]
+        reply_state = delivery.reply_state(conversation)
         return {
             "conversation": conversation,
+            "reply_state": reply_state,
+            "reply_hours": int(reply_state.window.total_seconds() // 3600)
+            if reply_state.window
+            else 0,
             "thread": selectors.messages_page(conversation=conversation, limit=60),
             "reply_form": extra.pop("reply_form", None) or ReplyForm(),
             "assign_form": AssignForm(
@@ -181,6 +186,8 @@ class MessagesPartialView(WorkspaceMixin, View):
 
 class ReplyView(WorkspaceMixin, View):
     def post(self, request, account_id: int, display_id: int):
+        if request.POST.get("template_name"):
+            return self.send_template(request)
         form = ReplyForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.pane(status=422, reply_form=form)
@@ -200,6 +207,29 @@ class ReplyView(WorkspaceMixin, View):
         return self.after_action(
             reply_form=ReplyForm(initial={"private": form.cleaned_data["private"]})
         )
+
+    def send_template(self, request):
+        """One of the channel's approved templates, with the parameters the agent filled in."""
+        params = {
+            key.removeprefix("param_"): value
+            for key, value in request.POST.items()
+            if key.startswith("param_")
+        }
+        try:
+            services.message_send(
+                account=self.account,
+                actor=self.membership,
+                conversation=self.conversation(),
+                content="",
+                template_params={
+                    "name": request.POST.get("template_name", ""),
+                    "language": request.POST.get("template_language", ""),
+                    "processed_params": params,
+                },
+            )
+        except ValidationError as exc:
+            return self.pane(status=422, flash_error=" ".join(exc.messages))
+        return self.after_action()
 
 
 class AssignView(WorkspaceMixin, View):
@@ -361,7 +391,9 @@ class ContactDetailView(AccountMixin, View):
         form = ContactForm(
             initial={
                 "name": contact.name,
-                "phone_number": contact.phone_number,
+                "phone_number": phones.format_phone(
+                    contact.phone_number, region=self.account.country
+                ),
                 "email": contact.email,
                 "identifier": contact.identifier,
             }

@@ -16,7 +16,7 @@ from django.views import View
 from accounts.forms import apply_service_errors
 from accounts.mixins import AdminRequiredMixin
 from inboxes import selectors, services
-from inboxes.extensions import inbox_tabs
+from inboxes.extensions import channel_creators, inbox_tabs
 from inboxes.forms import (
     BusinessHoursForm,
     ExceptionForm,
@@ -39,7 +39,11 @@ class InboxCreateView(AdminRequiredMixin, View):
     template = "inboxes/create.html"
 
     def get(self, request, account_id: int):
-        return render(request, self.template, {"form": InboxCreateForm(account=self.account)})
+        return render(
+            request,
+            self.template,
+            {"form": InboxCreateForm(account=self.account), "channel_creators": channel_creators},
+        )
 
     def post(self, request, account_id: int):
         form = InboxCreateForm(request.POST, account=self.account)
@@ -53,7 +57,12 @@ class InboxCreateView(AdminRequiredMixin, View):
             else:
                 messages.success(request, _("Inbox created. Now choose its collaborators."))
                 return redirect("inboxes:members", account_id=self.account.pk, inbox_id=inbox.pk)
-        return render(request, self.template, {"form": form}, status=422)
+        return render(
+            request,
+            self.template,
+            {"form": form, "channel_creators": channel_creators},
+            status=422,
+        )
 
 
 class InboxTabMixin(AdminRequiredMixin):

@@ -1,4 +1,6 @@
-"""ASGI entry point: HTTP through Django, `/ws/` through Channels."""
+"""ASGI entry point: HTTP through Django, `/ws/` through Channels, and Meta's WhatsApp webhook
+(`/webhooks/whatsapp/…`) through a lean endpoint of its own, before Django: the hot path of every
+customer message needs neither the middleware stack nor the ORM (see whatsapp/webhook.py)."""
 
 import os
 
@@ -13,6 +15,7 @@ from django.conf import settings  # noqa: E402
 
 from conversations.routing import websocket_urlpatterns  # noqa: E402
 from nexloo.schedule import start_inprocess_ticker  # noqa: E402
+from whatsapp import webhook as whatsapp_webhook  # noqa: E402
 
 if not settings.REDIS_URL and settings.CELERY_TASK_ALWAYS_EAGER:
     start_inprocess_ticker()  # no Celery beat without Redis
@@ -41,10 +44,16 @@ def underscore_token_header(app):
     return wrapper
 
 
+async def http(scope, receive, send):
+    if scope["path"].startswith(whatsapp_webhook.PREFIX):
+        return await whatsapp_webhook.app(scope, receive, send)
+    return await django_asgi(scope, receive, send)
+
+
 application = underscore_token_header(
     ProtocolTypeRouter(
         {
-            "http": django_asgi,
+            "http": http,
             "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
         }
     )

@@ -34,6 +34,16 @@ BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "whatsapp-requeue-events": {
+        "task": "whatsapp.requeue_events",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "whatsapp-sync-templates": {
+        "task": "whatsapp.sync_all_templates",
+        "schedule": 6 * 3600.0,
+        "options": {"expires": 3000},
+    },
     "presence-sweep": {
         "task": "accounts.presence_sweep",
         "schedule": 30.0,

@@ -10,12 +10,35 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("NEXLOO_VAR_DIR", BASE_DIR / "var"))
 
 env = environ.Env()
+
+
+def generated_secret(name: str, make) -> str:
+    """A secret made once per installation and kept in `var/<name>` (development only: in
+    production every secret comes from the environment). Two processes starting at once end up
+    with the same value: the file is linked into place only if it does not exist yet."""
+    path = VAR_DIR / name
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{name}.{os.getpid()}")
+    draft.write_text(make())
+    draft.chmod(0o600)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
+
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str(
@@ -322,10 +345,22 @@ WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
 # Private, loopback and link-local targets are refused unless this is on (tests, closed networks).
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# --- Secrets at rest -------------------------------------------------------------------------
+# Fernet keys (comma-separated: the first encrypts, all decrypt, so a key can be rotated) for the
+# channels' credentials (WhatsApp access tokens and app secrets). Required in production; in
+# development one is generated under var/.
+ENCRYPTION_KEY = env.str("ENCRYPTION_KEY", default="")
+if not ENCRYPTION_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set ENCRYPTION_KEY (a Fernet key) when DEBUG is off.")
+    ENCRYPTION_KEY = generated_secret("encryption_key", lambda: Fernet.generate_key().decode())
 
 # --- WhatsApp ----------------------------------------------------------------------------------
 WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com")
 WHATSAPP_API_VERSION = env.str("WHATSAPP_API_VERSION", default="v21.0")
+WHATSAPP_HTTP_TIMEOUT = env.float("WHATSAPP_HTTP_TIMEOUT", default=10.0)  # seconds, every call
+WHATSAPP_WEBHOOK_MAX_BYTES = 3 * 1024 * 1024
+WHATSAPP_MEDIA_MAX_BYTES = env.int("WHATSAPP_MEDIA_MAX_MB", default=100) * 1024 * 1024
 
 # --- Logging -----------------------------------------------------------------------------------
 LOGGING = {

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("teams.urls")),
     path("", include("conversations.urls")),
     path("", include("automations.urls")),
+    path("", include("whatsapp.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

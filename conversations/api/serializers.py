@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.utils import html
 
 from accounts.events import API_AVAILABILITY
+from conversations import delivery
 from conversations.events import MESSAGE_TYPE_CODES
 from conversations.files import attachment_url
 from conversations.models import CannedResponse, Contact, Conversation, Message, Priority, Status
@@ -128,6 +129,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "status",
             "source_id",
             "external_error",
+            "external_error_code",
             "created_at",
             "updated_at",
             "sender_type",
@@ -285,7 +287,9 @@ class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
         return obj.assignee.user_id if obj.assignee_id else None
 
     def get_can_reply(self, obj) -> bool:
-        return True
+        """Chatwoot's: whether free text may be sent now (WhatsApp: within 24 hours of the
+        contact's last message; otherwise only a template)."""
+        return delivery.can_reply(obj)
 
     def get_muted(self, obj) -> bool:
         return False
@@ -358,6 +362,12 @@ class MessageCreateSerializer(serializers.Serializer):
     content_attributes = serializers.DictField(required=False)
     source_id = serializers.CharField(required=False, allow_blank=True, max_length=255)
     attachments = FileListField(child=serializers.FileField(), required=False)
+    template_params = serializers.DictField(
+        required=False,
+        help_text="Chatwoot's: an approved WhatsApp template, {name, language, category, "
+        "processed_params: {'1': 'value', …}}. The only kind of message a WhatsApp inbox may "
+        "send more than 24 hours after the contact's last message.",
+    )
 
 
 class CannedResponseSerializer(serializers.ModelSerializer):

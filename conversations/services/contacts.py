@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -11,6 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, AccountUser
 from accounts.services import require_admin
 from conversations import events as conv_events
+from conversations import phones
 from conversations.models import Contact, ContactInbox
 from conversations.services.common import performer_of
 from inboxes.models import Inbox
@@ -18,7 +17,6 @@ from nexloo.core import events
 from nexloo.core.errors import NotFound, ValidationError
 from nexloo.core.events import Performer
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 EDITABLE = {
     "name",
     "phone_number",
@@ -29,29 +27,26 @@ EDITABLE = {
 }
 
 
-def normalize_phone(raw: str) -> str:
-    """E.164: "+55 (11) 98765-4321" and "5511987654321" (a WhatsApp wa_id) both give
+def normalize_phone(raw: str, *, region: str = phones.DEFAULT_REGION, strict: bool = True) -> str:
+    """E.164 through libphonenumber (see conversations.phones): "(11) 98765-4321" typed in a
+    Brazilian account, "+55 (11) 98765-4321" and "5511987654321" (a WhatsApp wa_id) all give
     "+5511987654321"; an empty value stays empty."""
-    raw = (raw or "").strip()
-    if not raw:
-        return ""
-    digits = re.sub(r"\D", "", raw)
-    phone = "+" + digits
-    if not E164.match(phone):
+    try:
+        return phones.normalize_phone(raw, region=region, strict=strict)
+    except phones.InvalidPhone as exc:
         raise ValidationError(
-            {"phone_number": _("Enter the phone in international format, e.g. +5511987654321.")}
-        )
-    return phone
+            {"phone_number": _("Enter a valid phone number, e.g. (11) 98765-4321.")}
+        ) from exc
 
 
-def _clean(fields: dict) -> dict:
+def _clean(fields: dict, region: str = phones.DEFAULT_REGION) -> dict:
     unknown = set(fields) - EDITABLE
     if unknown:
         raise ValidationError({f: _("This field cannot be changed.") for f in sorted(unknown)})
     if "name" in fields:
         fields["name"] = (fields["name"] or "").strip()[:255]
     if "phone_number" in fields:
-        fields["phone_number"] = normalize_phone(fields["phone_number"])
+        fields["phone_number"] = normalize_phone(fields["phone_number"], region=region)
     if fields.get("email"):
         fields["email"] = fields["email"].strip().lower()
         try:
@@ -86,7 +81,7 @@ def contact_create(
     contact_inbox), so a conversation can be started with them."""
     if inbox is not None and inbox.account_id != account.pk:
         raise NotFound("inbox not found")
-    fields = _clean(fields)
+    fields = _clean(fields, account.country)
     if not any(fields.get(k) for k in ("name", "phone_number", "email", "identifier")):
         raise ValidationError({"name": _("Give the contact a name, phone or e-mail.")})
     if (error := _duplicate_error(account, fields)) is not None:
@@ -112,7 +107,7 @@ def contact_update(
 ) -> Contact:
     if contact.account_id != account.pk:
         raise NotFound("contact not found")
-    fields = _clean(fields)
+    fields = _clean(fields, account.country)
     if (error := _duplicate_error(account, fields, exclude=contact.pk)) is not None:
         raise error
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
@@ -179,9 +174,8 @@ def contact_for_source(
     )
     if found is not None:
         return found
-    phone = ""
     try:
-        phone = normalize_phone(phone_number)
+        phone = normalize_phone(phone_number, strict=False)
     except ValidationError:
         phone = ""
     try:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -41,9 +41,21 @@ from nexloo.core.events import Performer
 from nexloo.core.tasks import enqueue_on_commit
 from teams.assignment import lock_inbox
 
+NEXT_DISPLAY_ID_SQL = (
+    "INSERT INTO conversations_conversationsequence (account_id, last_display_id) "
+    "VALUES (%s, 1) ON CONFLICT (account_id) DO UPDATE "
+    "SET last_display_id = conversations_conversationsequence.last_display_id + 1 "
+    "RETURNING last_display_id"
+)
+
 
 def _next_display_id(account_id: int) -> int:
     # The sequence row is locked for the rest of the transaction: display ids never repeat.
+    if connection.vendor in ("postgresql", "sqlite"):
+        # One statement: create the row or move it on, and read the new value.
+        with connection.cursor() as cursor:
+            cursor.execute(NEXT_DISPLAY_ID_SQL, [account_id])
+            return cursor.fetchone()[0]
     ConversationSequence.objects.get_or_create(account_id=account_id)
     ConversationSequence.objects.filter(account_id=account_id).update(
         last_display_id=F("last_display_id") + 1
@@ -67,7 +79,7 @@ def _announce(conversation: Conversation, performer: Performer) -> None:
 
 
 def conversation_open_for(
-    *, contact_inbox: ContactInbox, performer: Performer | None = None
+    *, contact_inbox: ContactInbox, performer: Performer | None = None, inbox: Inbox | None = None
 ) -> Opened:
     """The contact's unresolved conversation in the inbox, or a new one.
 
@@ -95,9 +107,14 @@ def conversation_open_for(
                 contact_id=contact_inbox.contact_id,
                 contact_inbox=contact_inbox,
             )
-            conversation = Conversation.objects.select_related(
-                "inbox", "contact", "assignee__user", "team"
-            ).get(pk=conversation.pk)
+            if inbox is not None and "contact" in contact_inbox._state.fields_cache:
+                # What the event needs is at hand (a channel passes its inbox): no re-read.
+                conversation.inbox = inbox
+                conversation.contact = contact_inbox.contact
+            else:
+                conversation = Conversation.objects.select_related(
+                    "inbox", "contact", "assignee__user", "team"
+                ).get(pk=conversation.pk)
             _announce(
                 conversation, performer or Performer(type="contact", id=contact_inbox.contact_id)
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from conversations.models import Message
+from conversations.models import Conversation, Message, Status
 from conversations.services.contacts import contact_for_source
 from conversations.services.conversations import conversation_open_for
 from conversations.services.messages import (
@@ -15,17 +15,33 @@ from conversations.services.messages import (
 from inboxes.models import Inbox
 
 
+def open_conversation(*, contact_inbox, inbox: Inbox) -> Conversation:
+    """The contact's open conversation, or a new one. Its id is enough for an existing one
+    (message_receive reads it under its lock, so this read stays light on the hot path); only a
+    contact without one goes through conversation_open_for, which creates and announces it."""
+    open_id = (
+        Conversation.objects.filter(contact_inbox=contact_inbox)
+        .exclude(status=Status.RESOLVED)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if open_id is not None:
+        return Conversation(pk=open_id, inbox_id=inbox.pk)
+    return conversation_open_for(contact_inbox=contact_inbox, inbox=inbox).conversation
+
+
 def inbound_message(
     *,
     inbox: Inbox,
-    source_id: str,
+    contact_source_id: str,
     message: IncomingMessage,
     contact_name: str = "",
     phone_number: str = "",
 ) -> tuple[Message, bool]:
-    """Finds or creates the contact (by the channel's id) and their open conversation, and
-    stores the message once. Returns the message and whether it is new; a redelivered provider
-    id changes nothing."""
+    """Finds or creates the contact by their id in the channel (`contact_source_id`: the
+    WhatsApp wa_id, the ContactInbox's source id) and their open conversation, and stores the
+    message once by its own provider id (`message.source_id`: the wamid). Returns the message
+    and whether it is new; a redelivered provider id changes nothing."""
     if message.source_id:
         existing = Message.objects.filter(inbox=inbox, source_id=message.source_id).first()
         if existing is not None:
@@ -34,13 +50,13 @@ def inbound_message(
     # its first message.
     with transaction.atomic():
         contact_inbox = contact_for_source(
-            inbox=inbox, source_id=source_id, name=contact_name, phone_number=phone_number
+            inbox=inbox, source_id=contact_source_id, name=contact_name, phone_number=phone_number
         )
         for _attempt in range(3):
-            conversation = conversation_open_for(contact_inbox=contact_inbox).conversation
+            conversation = open_conversation(contact_inbox=contact_inbox, inbox=inbox)
             try:
                 # A snoozed conversation is woken by message_receive, under its lock.
-                return message_receive(conversation=conversation, incoming=message)
+                return message_receive(conversation=conversation, incoming=message, checked=True)
             except ConversationResolved:
                 continue  # resolved meanwhile: the next round opens a new conversation
         raise RuntimeError(f"conversation of contact inbox {contact_inbox.pk} keeps closing")

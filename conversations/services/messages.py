@@ -4,14 +4,15 @@ channel (idempotent), delivery status updates (forward only), and the automatic 
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ from conversations.models import (
     Attachment,
     Conversation,
     DeliveryStatus,
+    EarlyStatus,
     Message,
     MessageType,
     SenderType,
@@ -34,6 +36,7 @@ from conversations.services.common import (
     lock_conversation,
     performer_of,
 )
+from inboxes.models import Inbox
 from inboxes.selectors import inbox_is_open, inbox_next_opening
 from nexloo.core.errors import ValidationError
 from nexloo.core.events import Performer
@@ -43,7 +46,7 @@ logger = logging.getLogger(__name__)
 # No out-of-office reply while an agent answered this recently: a person is clearly there.
 RECENT_AGENT_REPLY = timedelta(minutes=5)
 MAX_CONTENT = 20_000
-RESERVED_ATTRIBUTES = frozenset({"automatic", "deleted"})
+RESERVED_ATTRIBUTES = frozenset({"automatic", "deleted", "template_params", "reactions"})
 NEVER_OPENS = datetime(9999, 12, 31, tzinfo=UTC)
 
 
@@ -87,6 +90,9 @@ def check_attachments(attachments: Sequence[NewAttachment]) -> None:
 
 
 def _attach(message: Message, attachments: Sequence[NewAttachment]) -> None:
+    """Stores the attachments of a new message and keeps them on it, so that its event needs no
+    query to list them."""
+    stored = []
     for new in attachments:
         attachment = Attachment(
             account_id=message.account_id,
@@ -101,6 +107,9 @@ def _attach(message: Message, attachments: Sequence[NewAttachment]) -> None:
             attachment.file_size = len(new.content)
             attachment.file.save(new.file_name or "file", ContentFile(new.content), save=False)
         attachment.save()
+        stored.append(attachment)
+    message._prefetched_objects_cache = {"attachments": message.attachments.all()}
+    message._prefetched_objects_cache["attachments"]._result_cache = stored
 
 
 def activity_add(
@@ -121,12 +130,23 @@ def activity_add(
     return message
 
 
-def _touch(conversation: Conversation, at: datetime, *, incoming: bool, human_reply: bool) -> None:
+def _touch(
+    conversation: Conversation,
+    at: datetime,
+    *,
+    incoming: bool,
+    human_reply: bool,
+    written_at: datetime | None = None,
+) -> None:
     conversation.last_activity_at = at
     fields = ["last_activity_at", "updated_at"]
     if incoming and conversation.waiting_since is None:
         conversation.waiting_since = at
         fields.append("waiting_since")
+    last = conversation.last_incoming_at
+    if incoming and written_at is not None and (last is None or written_at > last):
+        conversation.last_incoming_at = written_at
+        fields.append("last_incoming_at")
     if human_reply:
         conversation.waiting_since = None
         fields.append("waiting_since")
@@ -149,11 +169,21 @@ def message_send(
     content_attributes: dict | None = None,
     sender_type: str | None = None,
     sender_name: str | None = None,
+    template_params: dict | None = None,
 ) -> Message:
     """A reply to the contact, or a private note (`private`), written by a person or by the
-    system (routing and automatic messages). Replies are delivered after the commit."""
+    system (routing and automatic messages). Replies are delivered after the commit.
+
+    `template_params` (Chatwoot's: `name`, `language`, `processed_params`) sends one of the
+    channel's approved templates, the only thing a person may send once the channel's reply
+    window has closed (WhatsApp: 24 hours after the contact's last message)."""
     check_access(account=account, actor=actor, conversation=conversation)
     content = (content or "").strip()
+    template = None
+    if template_params is not None:
+        if private:
+            raise ValidationError({"template_params": _("A private note cannot be a template.")})
+        template, content = _template_content(conversation, template_params)
     if not content and not attachments:
         raise ValidationError({"content": _("Write a message or attach a file.")})
     if len(content) > MAX_CONTENT:
@@ -167,6 +197,20 @@ def message_send(
     conversation = lock_conversation(conversation.pk)
     now = timezone.now()
     is_person = actor is not None
+    if is_person and not private and template is None and not delivery.can_reply(conversation, now):
+        window = delivery.reply_window(conversation.inbox.channel_type)
+        hours = int(window.total_seconds() // 3600) if window else 0
+        raise ValidationError(
+            {
+                "content": _(
+                    "The customer last wrote more than %(hours)s hours ago: only an approved "
+                    "template can be sent now."
+                )
+                % {"hours": hours}
+            }
+        )
+    if template is not None:
+        content_attributes["template_params"] = template
     message = Message.objects.create(
         account=account,
         conversation=conversation,
@@ -190,14 +234,49 @@ def message_send(
     return message
 
 
+def _template_content(conversation: Conversation, params: dict) -> tuple[dict, str]:
+    """The channel's template named in `params`, filled in: what is stored and shown."""
+    name, language = str(params.get("name") or ""), str(params.get("language") or "")
+    template = delivery.template_get(conversation.inbox, name, language)
+    if template is None:
+        raise ValidationError({"template_params": _("This inbox has no such approved template.")})
+    given = params.get("processed_params") or {}
+    if not isinstance(given, dict):
+        raise ValidationError({"template_params": _("Give the template's parameters by name.")})
+    values = {str(k): str(v).strip() for k, v in given.items()}
+    missing = [p for p in template.parameters if not values.get(p)]
+    if missing:
+        raise ValidationError(
+            {
+                "template_params": _("Fill in every parameter of the template (%(names)s).")
+                % {"names": ", ".join("{{" + p + "}}" for p in missing)}
+            }
+        )
+    stored = {
+        "name": template.name,
+        "language": template.language,
+        "category": template.category,
+        "processed_params": {p: values[p] for p in template.parameters},
+    }
+    return stored, template.render(values)
+
+
 @dataclass(frozen=True)
 class IncomingMessage:
+    """What a contact wrote, as a channel hands it over. `source_id` is the provider's id of
+    this message (WhatsApp's wamid), unique per inbox; the contact's own id in the channel (the
+    wa_id) is the ContactInbox's and travels separately."""
+
     content: str = ""
     source_id: str | None = None
     content_type: str = "text"
     content_attributes: dict = field(default_factory=dict)
     attachments: tuple[NewAttachment, ...] = ()
     created_at: datetime | None = None
+    # The provider id of the message this one answers (WhatsApp's context.id).
+    reply_to_source_id: str | None = None
+    # Kept on the conversation (e.g. the ad that brought the contact: WhatsApp's referral).
+    conversation_attributes: dict = field(default_factory=dict)
 
 
 class ConversationResolved(Exception):
@@ -205,15 +284,20 @@ class ConversationResolved(Exception):
 
 
 def message_receive(
-    *, conversation: Conversation, incoming: IncomingMessage, reopen: bool = False
+    *,
+    conversation: Conversation,
+    incoming: IncomingMessage,
+    reopen: bool = False,
+    checked: bool = False,
 ) -> tuple[Message, bool]:
     """Stores a contact's message once: a second delivery of the same provider id returns the
     stored message and `False`. Sends the automatic replies the inbox calls for.
 
     If the conversation is resolved when its lock is taken, `reopen` reopens it (an API client
     posting to that conversation); otherwise ConversationResolved tells a channel to open a new
-    one (see inbound_message)."""
-    if incoming.source_id:
+    one (see inbound_message). `checked`: the caller looked the provider id up already (a race
+    past that look-up still ends in the unique index)."""
+    if incoming.source_id and not checked:
         existing = Message.objects.filter(
             inbox_id=conversation.inbox_id, source_id=incoming.source_id
         ).first()
@@ -221,7 +305,12 @@ def message_receive(
             return existing, False
     try:
         with transaction.atomic():
-            conversation = lock_conversation(conversation.pk)
+            # What storing a message needs, and no more (the lock's read is on the hot path).
+            conversation = (
+                Conversation.objects.select_for_update(of=("self",))
+                .select_related("inbox", "contact", "assignee")
+                .get(pk=conversation.pk)
+            )
             if conversation.status == Status.RESOLVED:
                 if not reopen:
                     raise ConversationResolved(conversation.pk)
@@ -229,6 +318,17 @@ def message_receive(
             elif conversation.status == Status.SNOOZED:
                 conversation = _wake(conversation)
             now = timezone.now()
+            attributes = {
+                k: v for k, v in incoming.content_attributes.items() if k not in RESERVED_ATTRIBUTES
+            }
+            if incoming.reply_to_source_id:
+                attributes.update(_reply_to(conversation.inbox_id, incoming.reply_to_source_id))
+            if incoming.conversation_attributes:
+                conversation.additional_attributes = {
+                    **conversation.additional_attributes,
+                    **incoming.conversation_attributes,
+                }
+                conversation.save(update_fields=["additional_attributes", "updated_at"])
             message = Message.objects.create(
                 account_id=conversation.account_id,
                 conversation=conversation,
@@ -236,11 +336,7 @@ def message_receive(
                 message_type=MessageType.INCOMING,
                 content=(incoming.content or "")[:MAX_CONTENT],
                 content_type=incoming.content_type,
-                content_attributes={
-                    k: v
-                    for k, v in incoming.content_attributes.items()
-                    if k not in RESERVED_ATTRIBUTES
-                },
+                content_attributes=attributes,
                 source_id=incoming.source_id,
                 status=DeliveryStatus.DELIVERED,
                 sender_type=SenderType.CONTACT,
@@ -249,7 +345,13 @@ def message_receive(
                 created_at=incoming.created_at or now,
             )
             _attach(message, incoming.attachments)
-            _touch(conversation, now, incoming=True, human_reply=False)
+            _touch(
+                conversation,
+                now,
+                incoming=True,
+                human_reply=False,
+                written_at=message.created_at,
+            )
             performer = Performer(
                 type="contact", id=conversation.contact_id, name=conversation.contact.display_name
             )
@@ -266,6 +368,24 @@ def message_receive(
             raise
         return existing, False
     return message, True
+
+
+def _reply_to(inbox_id: int, source_id: str) -> dict:
+    """What a reply keeps of the message it quotes (Chatwoot's `in_reply_to` and
+    `in_reply_to_external_id`, plus a short excerpt the thread shows without another query)."""
+    attributes: dict = {"in_reply_to_external_id": source_id}
+    quoted = (
+        Message.objects.filter(inbox_id=inbox_id, source_id=source_id)
+        .only("pk", "content", "sender_name")
+        .first()
+    )
+    if quoted is not None:
+        attributes["in_reply_to"] = quoted.pk
+        attributes["reply_excerpt"] = {
+            "content": quoted.content[:200],
+            "sender": quoted.sender_name,
+        }
+    return attributes
 
 
 def message_post_incoming(
@@ -302,12 +422,13 @@ def _automatic_replies(conversation: Conversation, message: Message, now: dateti
     most once per closed period (not while an agent answered in the last few minutes)."""
     inbox = conversation.inbox
     system = Performer(type="system", name=inbox.name)
-    first_incoming = (
-        not Message.objects.filter(conversation=conversation, message_type=MessageType.INCOMING)
+    greeting = inbox.greeting_enabled and inbox.greeting_message.strip()
+    if (
+        greeting
+        and not Message.objects.filter(conversation=conversation, message_type=MessageType.INCOMING)
         .exclude(pk=message.pk)
         .exists()
-    )
-    if inbox.greeting_enabled and inbox.greeting_message.strip() and first_incoming:
+    ):
         _system_reply(conversation, inbox.greeting_message, system, kind="greeting")
     if not inbox.working_hours_enabled or not inbox.out_of_office_message.strip():
         return
@@ -383,13 +504,118 @@ def _move_status(messages, status: str, **fields) -> bool:
     return bool(changed)
 
 
-def message_status_update(*, inbox_id: int, source_id: str, status: str, error: str = "") -> bool:
+def _lock_source_id(inbox_id: int, source_id: str) -> None:
+    """Serialises, until the transaction ends, the status reports and the send result that
+    concern one provider id, so that a report arriving while the send is being recorded is
+    either applied to the message or kept as early, never lost in between (PostgreSQL; SQLite
+    runs one writer at a time anyway)."""
+    if connection.vendor == "postgresql":
+        key = zlib.crc32(source_id.encode()) - 2**31
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [inbox_id, key])
+
+
+def message_status_update(
+    *, inbox_id: int, source_id: str, status: str, error: str = "", code: str = ""
+) -> bool:
     """A provider's status report for the message it knows as `source_id` (sent → delivered →
-    read, or failed with its error)."""
+    read, or failed with its error). A report for an id no message has yet is kept and applied
+    when a message takes that id (message_mark_sent). Returns whether a message changed."""
     if status not in STATUS_RANK and status != DeliveryStatus.FAILED:
         raise ValidationError({"status": _("Unknown delivery status.")})
+    with transaction.atomic():
+        _lock_source_id(inbox_id, source_id)
+        messages = Message.objects.filter(inbox_id=inbox_id, source_id=source_id)
+        fields = {"external_error": error[:2000], "external_error_code": code[:32]}
+        if status != DeliveryStatus.FAILED:
+            fields = {}
+        if _move_status(messages, status, **fields):
+            return True
+        if not messages.exists():
+            inbox = Inbox.objects.only("account_id").get(pk=inbox_id)
+            EarlyStatus.objects.bulk_create(
+                [
+                    EarlyStatus(
+                        account_id=inbox.account_id,
+                        inbox_id=inbox_id,
+                        source_id=source_id,
+                        status=status,
+                        error=error[:2000],
+                        error_code=code[:32],
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+    return False
+
+
+def _apply_early_statuses(inbox_id: int, source_id: str) -> None:
+    """The reports that overtook the send of `source_id`, in the order statuses go."""
+    early = list(EarlyStatus.objects.filter(inbox_id=inbox_id, source_id=source_id))
+    if not early:
+        return
     messages = Message.objects.filter(inbox_id=inbox_id, source_id=source_id)
-    return _move_status(messages, status, external_error=error[:2000])
+    for report in sorted(early, key=lambda r: STATUS_RANK.get(r.status, 9)):
+        fields = {}
+        if report.status == DeliveryStatus.FAILED:
+            fields = {"external_error": report.error, "external_error_code": report.error_code}
+        _move_status(messages, report.status, **fields)
+    EarlyStatus.objects.filter(pk__in=[r.pk for r in early]).delete()
+
+
+EARLY_STATUS_TTL = timedelta(days=7)
+
+
+def early_statuses_sweep(*, at: datetime) -> int:
+    """Applies early reports whose message has its id by now (a race the lock could not see:
+    SQLite, or a message id set another way) and drops those older than a week (reports about
+    messages sent from the phone itself, which Nexloo never stores). Returns how many applied."""
+    EarlyStatus.objects.filter(received_at__lt=at - EARLY_STATUS_TTL).delete()
+    matched = list(
+        EarlyStatus.objects.filter(
+            Exists(
+                Message.objects.filter(
+                    inbox_id=OuterRef("inbox_id"), source_id=OuterRef("source_id")
+                )
+            )
+        )
+        .values_list("inbox_id", "source_id")
+        .distinct()[:500]
+    )
+    for inbox_id, source_id in matched:
+        with transaction.atomic():
+            _lock_source_id(inbox_id, source_id)
+            _apply_early_statuses(inbox_id, source_id)
+    return len(matched)
+
+
+def message_react(
+    *, inbox_id: int, source_id: str, reactor: str, emoji: str, at: datetime
+) -> Message | None:
+    """A contact's reaction to the message known as `source_id` in the inbox: shown on that
+    message, one per person, the latest winning (an empty emoji takes it away). Repeating or
+    replaying an older reaction changes nothing. None when the message is unknown."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("conversation__assignee__user", "conversation__contact")
+            .filter(inbox_id=inbox_id, source_id=source_id)
+            .first()
+        )
+        if message is None:
+            return None
+        reactions = dict(message.content_attributes.get("reactions") or {})
+        current = reactions.get(reactor) or {}
+        stamp = int(at.timestamp())
+        if current.get("at", -1) > stamp or (
+            current.get("at") == stamp and current.get("emoji") == emoji
+        ):
+            return message
+        reactions[reactor] = {"emoji": emoji, "at": stamp}
+        message.content_attributes = {**message.content_attributes, "reactions": reactions}
+        message.save(update_fields=["content_attributes", "updated_at"])
+        conv_events.message_event(conv_events.MESSAGE_UPDATED, message=message, performer=None)
+    return message
 
 
 DELIVERY_CLAIM_TTL = timedelta(minutes=5)
@@ -466,16 +692,31 @@ def messages_requeue_stuck(*, at: datetime, limit: int = 500) -> int:
     return len(stuck)
 
 
-def message_mark_sent(*, message_id: int, source_id: str | None) -> bool:
-    """Delivery accepted the message: record the provider's id, if the status is still queued."""
-    return _move_status(
-        Message.objects.filter(pk=message_id), DeliveryStatus.SENT, source_id=source_id
-    )
+def message_mark_sent(
+    *, message_id: int, source_id: str | None, inbox_id: int | None = None
+) -> bool:
+    """Delivery accepted the message: record the provider's id, if the status is still queued,
+    then the status reports for that id that arrived first."""
+    if not source_id:
+        return _move_status(Message.objects.filter(pk=message_id), DeliveryStatus.SENT)
+    if inbox_id is None:
+        inbox_id = Message.objects.values_list("inbox_id", flat=True).get(pk=message_id)
+    with transaction.atomic():
+        _lock_source_id(inbox_id, source_id)
+        moved = _move_status(
+            Message.objects.filter(pk=message_id), DeliveryStatus.SENT, source_id=source_id
+        )
+        if moved:
+            _apply_early_statuses(inbox_id, source_id)
+    return moved
 
 
-def message_mark_failed(*, message_id: int, error: str) -> bool:
+def message_mark_failed(*, message_id: int, error: str, code: str = "") -> bool:
     return _move_status(
-        Message.objects.filter(pk=message_id), DeliveryStatus.FAILED, external_error=error[:2000]
+        Message.objects.filter(pk=message_id),
+        DeliveryStatus.FAILED,
+        external_error=error[:2000],
+        external_error_code=str(code)[:32],
     )
 
 

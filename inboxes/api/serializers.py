@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inboxes.business_hours import ALL_DAY, Interval, parse_hhmm
@@ -60,6 +61,11 @@ class InboxSerializer(serializers.ModelSerializer):
     working_hours_exceptions = serializers.SerializerMethodField()
     auto_assignment_config = serializers.SerializerMethodField()
     members_count = serializers.IntegerField(read_only=True, required=False)
+    # A channel's own fields (Chatwoot's, for WhatsApp: phone_number, provider, provider_config
+    # — never the access token or the app secret), filled by the channel app (ChannelAPI).
+    phone_number = serializers.SerializerMethodField()
+    provider = serializers.SerializerMethodField()
+    provider_config = serializers.SerializerMethodField()
 
     class Meta:
         model = Inbox
@@ -83,6 +89,9 @@ class InboxSerializer(serializers.ModelSerializer):
             "working_hours",
             "working_hours_exceptions",
             "members_count",
+            "phone_number",
+            "provider",
+            "provider_config",
         ]
 
     def get_channel_type(self, obj: Inbox) -> str:
@@ -99,6 +108,27 @@ class InboxSerializer(serializers.ModelSerializer):
 
     def get_auto_assignment_config(self, obj: Inbox) -> dict:
         return {"max_assignment_limit": obj.max_assignment_limit}
+
+    def _channel(self, obj: Inbox) -> dict:
+        return (self.context.get("channels") or {}).get(obj.pk) or {}
+
+    def get_phone_number(self, obj: Inbox) -> str | None:
+        return self._channel(obj).get("phone_number")
+
+    def get_provider(self, obj: Inbox) -> str | None:
+        return self._channel(obj).get("provider")
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "description": "WhatsApp (administrators only): phone_number_id, "
+            "business_account_id, webhook_verify_token, callback_webhook_url. The access "
+            "token (api_key) and the app secret are never returned.",
+        }
+    )
+    def get_provider_config(self, obj: Inbox) -> dict | None:
+        return self._channel(obj).get("provider_config")
 
 
 class IntervalSerializer(serializers.Serializer):
@@ -192,7 +222,13 @@ def schedule_errors(exc: DjangoValidationError) -> DjangoValidationError:
 
 class InboxWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255, required=False)
-    channel = serializers.DictField(required=False, write_only=True)
+    channel = serializers.DictField(
+        required=False,
+        write_only=True,
+        help_text="Chatwoot's channel object: {type: 'api'} or {type: 'whatsapp', phone_number: "
+        "'+5511…', provider: 'whatsapp_cloud', provider_config: {api_key (the access token), "
+        "phone_number_id, business_account_id, app_secret}}. PATCH changes what it names.",
+    )
     avatar = serializers.FileField(required=False)
     enable_auto_assignment = serializers.BooleanField(required=False)
     assignment_policy = serializers.ChoiceField(choices=AssignmentPolicy.values, required=False)
@@ -219,6 +255,12 @@ class InboxWriteSerializer(serializers.Serializer):
 
     def channel_type(self) -> str:
         channel = self.validated_data.get("channel") or {}
+        if channel.get("type") == "whatsapp" and channel.get("provider", "whatsapp_cloud") != (
+            "whatsapp_cloud"
+        ):
+            raise serializers.ValidationError(
+                {"channel": [_("Only the whatsapp_cloud provider is supported.")]}
+            )
         kind = channel.get("type", "api")
         if kind not in CHANNEL_INPUT:
             raise serializers.ValidationError(

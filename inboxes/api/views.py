@@ -18,8 +18,34 @@ from inboxes.api.serializers import (
     InboxWriteSerializer,
     schedule_errors,
 )
+from inboxes.extensions import channel_apis, channel_payloads
 
 InboxListResponse = inline_serializer("InboxList", {"payload": InboxSerializer(many=True)})
+
+
+def _context(view, inboxes) -> dict:
+    """The channels' own fields for these inboxes (one query per channel type present)."""
+    return {
+        "channels": channel_payloads(list(inboxes), administrator=view.membership.is_administrator)
+    }
+
+
+def _inbox_payload(view, inbox_id: int) -> dict:
+    inbox = selectors.inbox_get(membership=view.membership, inbox_id=inbox_id)
+    return InboxSerializer(inbox, context=_context(view, [inbox])).data
+
+
+def _apply_channel(view, inbox, payload: InboxWriteSerializer, *, creating: bool) -> None:
+    channel = payload.validated_data.get("channel")
+    api = channel_apis.get(inbox.channel_type)
+    if api is None:
+        return
+    if creating:
+        api.create(account=view.account, actor=view.membership, inbox=inbox, channel=channel or {})
+    elif channel:
+        api.update(account=view.account, actor=view.membership, inbox=inbox, channel=channel)
+
+
 AgentListResponse = inline_serializer("InboxAgentList", {"payload": AgentSerializer(many=True)})
 
 
@@ -55,7 +81,10 @@ class InboxListView(AccountAPIView):
 
     @extend_schema(operation_id="listAllInboxes", tags=["Inboxes"], responses=InboxListResponse)
     def get(self, request, account_id: int):
-        return Response({"payload": InboxSerializer(self.get_queryset(), many=True).data})
+        inboxes = list(self.get_queryset())
+        return Response(
+            {"payload": InboxSerializer(inboxes, many=True, context=_context(self, inboxes)).data}
+        )
 
     @extend_schema(
         operation_id="inboxCreation",
@@ -76,10 +105,9 @@ class InboxListView(AccountAPIView):
                 channel_type=payload.channel_type(),
                 **settings,
             )
+            _apply_channel(self, inbox, payload, creating=True)
             _apply_hours(self, inbox, payload)
-        return Response(
-            InboxSerializer(selectors.inbox_get(membership=self.membership, inbox_id=inbox.pk)).data
-        )
+        return Response(_inbox_payload(self, inbox.pk))
 
 
 class InboxDetailView(AccountAPIView):
@@ -91,7 +119,8 @@ class InboxDetailView(AccountAPIView):
 
     @extend_schema(operation_id="GetInbox", tags=["Inboxes"], responses=InboxSerializer)
     def get(self, request, account_id: int, pk: int):
-        return Response(InboxSerializer(self.get_object()).data)
+        inbox = self.get_object()
+        return Response(InboxSerializer(inbox, context=_context(self, [inbox])).data)
 
     @extend_schema(
         operation_id="updateInbox",
@@ -109,10 +138,9 @@ class InboxDetailView(AccountAPIView):
                 inbox = services.inbox_update(
                     account=self.account, actor=self.membership, inbox=inbox, **settings
                 )
+            _apply_channel(self, inbox, payload, creating=False)
             _apply_hours(self, inbox, payload)
-        return Response(
-            InboxSerializer(selectors.inbox_get(membership=self.membership, inbox_id=pk)).data
-        )
+        return Response(_inbox_payload(self, pk))
 
     @extend_schema(operation_id="deleteInbox", tags=["Inboxes"], responses={200: None})
     def delete(self, request, account_id: int, pk: int):

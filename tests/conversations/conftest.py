@@ -101,7 +101,7 @@ def incoming():
     def _incoming(inbox, text="Oi", *, wa_id="5511987650000", source_id=None, **contact):
         message, _created = services.inbound_message(
             inbox=inbox,
-            source_id=wa_id,
+            contact_source_id=wa_id,
             message=IncomingMessage(content=text, source_id=source_id),
             phone_number=contact.pop("phone_number", "+" + wa_id),
             contact_name=contact.pop("contact_name", "Maria Cliente"),

@@ -216,7 +216,7 @@ class TestResolvedMeanwhile:
     ):
         from conversations.services import inbound
 
-        real_open = inbound.conversation_open_for
+        real_open = inbound.open_conversation
         calls = []
 
         def open_then_resolve(**kwargs):
@@ -225,17 +225,17 @@ class TestResolvedMeanwhile:
                 services.conversation_status_set(
                     account=account,
                     actor=admin,
-                    conversation=opened.conversation,
+                    conversation=Conversation.objects.get(pk=opened.pk),
                     status=Status.RESOLVED,
                 )
-            calls.append(opened.conversation.pk)
+            calls.append(opened.pk)
             return opened
 
         first = open_conversation(inbox)
-        monkeypatch.setattr(inbound, "conversation_open_for", open_then_resolve)
+        monkeypatch.setattr(inbound, "open_conversation", open_then_resolve)
         message, created = services.inbound_message(
             inbox=inbox,
-            source_id=first.contact_inbox.source_id,
+            contact_source_id=first.contact_inbox.source_id,
             message=IncomingMessage(content="Oi de novo", source_id="wamid.race"),
         )
         assert created and message.conversation_id != first.pk

@@ -73,7 +73,7 @@ def test_counts_are_cached_until_the_next_event(
 
 class TestDeliveryOnce:
     @pytest.fixture
-    def queued(self, account, admin, whatsapp_inbox):
+    def queued(self, account, admin, whatsapp_inbox, whatsapp_backend):
         conversation = services.conversation_open_for(
             contact_inbox=ContactInboxFactory(inbox=whatsapp_inbox)
         ).conversation

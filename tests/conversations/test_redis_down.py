@@ -79,7 +79,7 @@ class TestWithoutTheCache:
 
 
 @pytest.fixture
-def reply(account, admin, whatsapp_inbox, on_commit):
+def reply(account, admin, whatsapp_inbox, whatsapp_backend, on_commit):
     """A reply written while the broker is down: kept, still queued, its task never queued."""
     conversation = services.conversation_open_for(
         contact_inbox=ContactInboxFactory(inbox=whatsapp_inbox)
@@ -176,7 +176,17 @@ class TestLostDrains:
             )
         assert Conversation.objects.get(pk=waiting.pk).assignee_id is None
         with on_commit():
-            assert sweep.apply().get() == {"replies": 0, "intake": 0, "queues": 1}
+            assert sweep.apply().get() == {
+                "replies": 0,
+                "intake": 0,
+                "queues": 1,
+                "early_statuses": 0,
+            }
         assert Conversation.objects.get(pk=waiting.pk).assignee_id == ana.pk
         with on_commit():
-            assert sweep.apply().get() == {"replies": 0, "intake": 0, "queues": 0}
+            assert sweep.apply().get() == {
+                "replies": 0,
+                "intake": 0,
+                "queues": 0,
+                "early_statuses": 0,
+            }

@@ -255,7 +255,7 @@ def test_two_deliveries_of_a_new_contacts_first_message_at_once(account, inbox, 
             barrier.wait()
             message, created = services.inbound_message(
                 inbox=inbox,
-                source_id="5511955554444",
+                contact_source_id="5511955554444",
                 message=IncomingMessage(content="Oi, tudo bem?", source_id="wamid.RACE"),
                 contact_name="Maria",
                 phone_number=phone,
@@ -1044,7 +1044,7 @@ def test_a_message_arriving_while_the_conversation_is_routed_never_deadlocks(
         wa_id = f"55119000{n:05d}"
         first, _created = services.inbound_message(
             inbox=inbox,
-            source_id=wa_id,
+            contact_source_id=wa_id,
             message=IncomingMessage(content="Oi", source_id=f"wamid.{n}.0"),
         )
         conversation = first.conversation
@@ -1063,7 +1063,7 @@ def test_a_message_arriving_while_the_conversation_is_routed_never_deadlocks(
                 args=(
                     lambda w=wa_id, n=n: services.inbound_message(
                         inbox=inbox,
-                        source_id=w,
+                        contact_source_id=w,
                         message=IncomingMessage(content="Alô?", source_id=f"wamid.{n}.1"),
                     ),
                 ),

@@ -42,12 +42,18 @@ def live_server_url(django_db_setup):
             raise RuntimeError("the live ASGI server did not start")
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
+    from whatsapp import webhook
+
+    webhook.close()  # the WhatsApp endpoint's own connections, before the database is dropped
     server.should_exit = True
     thread.join(10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's sync API runs an event loop in this thread while it is started,
+    # and the transactional database tests that a worker runs after the browser tests must not
+    # find one there (Django refuses synchronous database calls under a running loop).
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
     from playwright.sync_api import sync_playwright

@@ -144,7 +144,7 @@ class Command(BaseCommand):
             # the rule above sends them to Recepção, and its auto-assignment to the secretária.
             services.inbound_message(
                 inbox=inbox,
-                source_id=wa_id,
+                contact_source_id=wa_id,
                 contact_name=name,
                 phone_number="+" + wa_id,
                 message=IncomingMessage(content=text, source_id=f"seed-{wa_id}"),

@@ -96,6 +96,7 @@ class MessagesView(ConversationScoped):
                 private=data["private"],
                 attachments=attachments,
                 content_attributes=data.get("content_attributes"),
+                template_params=data.get("template_params"),
             )
         message = selectors.message_get(conversation=conversation, message_id=message.pk)
         return Response(

@@ -40,7 +40,8 @@
   }
 
   function paneUrl(id, template) {
-    return template.replace(/\/0\/([^/]*)$/, "/" + id + "/$1");
+    // ".../conversations/0/_messages/" → ".../conversations/<id>/_messages/"
+    return template.replace(/\/0\/([^/]*\/?)$/, "/" + id + "/$1");
   }
 
   // --- refreshers -----------------------------------------------------------------------------

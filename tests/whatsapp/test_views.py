@@ -1,0 +1,199 @@
+"""Configurações → Caixas de Entrada → Adicionar → WhatsApp, the inbox's WhatsApp tab (callback
+URL, verify token, Testar conexão, templates), and the composer's 24-hour window."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from conversations.models import Message
+from tests.factories import AccountUserFactory, InboxMemberFactory
+from tests.whatsapp.conftest import NUMBER, PHONE_NUMBER_ID, SECRET, TOKEN, payload
+from tests.whatsapp.test_sending import TEMPLATES
+from whatsapp import services
+from whatsapp.models import WhatsAppChannel
+
+pytestmark = pytest.mark.django_db
+
+
+def new_url(account):
+    return f"/app/accounts/{account.pk}/settings/inboxes/new/whatsapp/"
+
+
+def tab_url(account, inbox):
+    return f"/app/accounts/{account.pk}/settings/inboxes/{inbox.pk}/whatsapp/"
+
+
+FORM = {
+    "name": "WhatsApp Vendas",
+    "phone_number": "+55 11 94000-0002",
+    "phone_number_id": "200000000000002",
+    "business_account_id": "300000000000003",
+    "access_token": "EAAG-a-brand-new-token-abcd",
+    "app_secret": "a-brand-new-app-secret-wxyz",
+    "timezone": "America/Sao_Paulo",
+}
+
+
+class TestConnecting:
+    def test_the_new_inbox_page_offers_whatsapp(self, login, admin, account):
+        html = login(admin).get(f"/app/accounts/{account.pk}/settings/inboxes/new/").content
+        assert new_url(account).encode() in html
+        assert "Conecte um número do WhatsApp Business" in html.decode()
+
+    def test_connecting_a_number_shows_what_to_paste_into_meta(self, login, admin, account):
+        client = login(admin)
+        response = client.post(new_url(account), FORM)
+        channel = WhatsAppChannel.objects.get(account=account)
+        assert response.status_code == 302
+        assert response["Location"] == tab_url(account, channel.inbox)
+        assert channel.phone_number == "+5511940000002"
+        assert channel.inbox.channel_type == "whatsapp_cloud"
+        # At rest the secrets are encrypted; they read back only through the key.
+        assert FORM["access_token"] not in channel.access_token_encrypted
+        assert channel.access_token == FORM["access_token"]
+        html = client.get(response["Location"]).content.decode()
+        assert "http://testserver/webhooks/whatsapp/+5511940000002" in html
+        assert channel.webhook_verify_token in html
+        assert "Testar conexão" in html
+        # Never shown back in full: the last four characters at most.
+        assert FORM["access_token"] not in html and FORM["app_secret"] not in html
+        assert "••••abcd" in html and "••••wxyz" in html
+
+    def test_errors_are_shown_next_to_the_fields(self, login, admin, account):
+        response = login(admin).post(
+            new_url(account), {**FORM, "phone_number": "abc", "phone_number_id": "x"}
+        )
+        assert response.status_code == 422
+        html = response.content.decode()
+        assert "Informe o número do WhatsApp com o código do país" in html
+        assert "Informe o ID mostrado nas configurações do WhatsApp" in html
+        assert not WhatsAppChannel.objects.exists()
+
+    def test_a_number_already_connected_is_refused(self, login, admin, account, channel):
+        response = login(admin).post(new_url(account), {**FORM, "phone_number": NUMBER})
+        assert response.status_code == 422
+        assert "Este número já está conectado a uma caixa de entrada." in response.content.decode()
+
+    def test_agents_may_not_and_other_accounts_see_nothing(
+        self, login, account, channel, outsider, other_account
+    ):
+        agent = AccountUserFactory(account=account)
+        InboxMemberFactory(inbox=channel.inbox, account_user=agent)
+        assert login(agent).get(new_url(account)).status_code == 403
+        assert login(agent).get(tab_url(account, channel.inbox)).status_code == 403
+        client = login(outsider)
+        assert client.get(tab_url(account, channel.inbox)).status_code == 404
+        assert client.get(tab_url(other_account, channel.inbox)).status_code == 404
+
+    def test_empty_secrets_keep_the_stored_ones(self, login, admin, account, channel):
+        response = login(admin).post(
+            tab_url(account, channel.inbox),
+            {
+                "action": "update",
+                "phone_number": NUMBER,
+                "phone_number_id": PHONE_NUMBER_ID,
+                "business_account_id": "999",
+                "access_token": "",
+                "app_secret": "",
+            },
+        )
+        assert response.status_code == 302
+        channel.refresh_from_db()
+        assert (channel.business_account_id, channel.access_token, channel.app_secret) == (
+            "999",
+            TOKEN,
+            SECRET,
+        )
+
+
+class TestConnectionTest:
+    def test_it_reports_the_number_in_portuguese(self, graph, login, admin, account, channel):
+        html = login(admin).post(tab_url(account, channel.inbox), {"action": "test"}).content
+        assert "Conectado: Nexloo Demo, +55 11 4000-0000 (qualidade: alta)." in html.decode()
+        assert graph.requests[-1].path == f"/v21.0/{PHONE_NUMBER_ID}"
+
+    def test_a_refused_token_is_explained(self, graph, login, admin, account, channel):
+        graph.token = "another"
+        html = login(admin).post(tab_url(account, channel.inbox), {"action": "test"}).content
+        assert "A conexão falhou: O WhatsApp recusou o token de acesso" in html.decode()
+
+    def test_meta_unreachable_is_explained(self, settings, login, admin, account, channel):
+        settings.WHATSAPP_GRAPH_URL = "http://127.0.0.1:9"
+        html = login(admin).post(tab_url(account, channel.inbox), {"action": "test"}).content
+        assert "A conexão falhou: Não foi possível falar com o WhatsApp." in html.decode()
+
+    def test_templates_are_synced_on_demand(self, graph, login, admin, account, channel):
+        graph.templates = TEMPLATES
+        client = login(admin)
+        client.post(tab_url(account, channel.inbox), {"action": "sync_templates"})
+        html = client.get(tab_url(account, channel.inbox)).content.decode()
+        assert 'data-template="retomar_atendimento"' in html
+        assert "Aprovado" in html
+
+
+class TestComposerWindow:
+    @pytest.fixture
+    def conversation(self, process, inbox, graph, channel):
+        graph.templates = TEMPLATES
+        services.templates_sync(channel_id=channel.pk)
+        process(payload("text.json", timestamp=int(time.time()) - 60))
+        return Message.objects.get(inbox=inbox, message_type="incoming").conversation
+
+    def pane(self, client, account, conversation):
+        url = f"/app/accounts/{account.pk}/conversations/{conversation.display_id}/_pane/"
+        return client.get(url).content.decode()
+
+    def test_within_24_hours_free_text_and_templates_are_offered(
+        self, login, admin, account, conversation
+    ):
+        html = self.pane(login(admin), account, conversation)
+        assert 'data-can-reply="true"' in html
+        assert "Mais de 24 horas" not in html
+        assert 'data-template="retomar_atendimento"' in html
+        assert 'data-template="promocao"' not in html  # rejected templates are not offered
+
+    def test_after_24_hours_the_composer_says_so_and_sends_the_template(
+        self, login, admin, account, conversation, graph, django_capture_on_commit_callbacks
+    ):
+        client = login(admin)
+        with time_machine.travel(conversation.last_incoming_at + timedelta(hours=25), tick=False):
+            html = self.pane(client, account, conversation)
+            assert 'data-can-reply="false"' in html
+            assert "Mais de 24 horas desde a última mensagem do cliente" in html
+            assert "Parâmetro 1" in html and "Parâmetro 2" in html
+            url = f"/app/accounts/{account.pk}/conversations/{conversation.display_id}/reply/"
+            refused = client.post(url, {"content": "Oi?"}, HTTP_HX_REQUEST="true")
+            assert refused.status_code == 422
+            assert "agora só é possível enviar um modelo aprovado" in refused.content.decode()
+            with django_capture_on_commit_callbacks(execute=True):
+                sent = client.post(
+                    url,
+                    {
+                        "template_name": "retomar_atendimento",
+                        "template_language": "pt_BR",
+                        "param_1": "Sheena",
+                        "param_2": "as cores",
+                    },
+                    HTTP_HX_REQUEST="true",
+                )
+        assert sent.status_code == 200
+        assert (
+            "Olá Sheena! Podemos continuar o atendimento sobre as cores?" in sent.content.decode()
+        )
+        assert graph.sent[-1]["template"]["name"] == "retomar_atendimento"
+
+    def test_the_pane_of_a_whatsapp_conversation_takes_a_fixed_number_of_queries(
+        self, login, admin, account, conversation, process, django_assert_num_queries
+    ):
+        client = login(admin)
+        self.pane(client, account, conversation)
+        with django_assert_num_queries(14):
+            self.pane(client, account, conversation)
+        for n, name in enumerate(["image.json", "location.json", "contacts.json"]):
+            process(payload(name, wa_id="16505551234", suffix=n))
+        with django_assert_num_queries(14):  # templates, reactions, media: no query per row
+            self.pane(client, account, conversation)

@@ -1,0 +1,71 @@
+"""Background work of the WhatsApp app (queue `webhooks`). Thin: ids in, services do the work."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from nexloo.core.tasks import enqueue
+from whatsapp import services
+from whatsapp.graph import GraphError
+from whatsapp.models import WhatsAppChannel
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="whatsapp.process_event", acks_late=True)
+def process_event(event_id: int) -> str:
+    """One stored webhook delivery: every message and status in it."""
+    return services.event_process(event_id=event_id)
+
+
+@shared_task(name="whatsapp.process_events", acks_late=True)
+def process_events(event_ids: list[int]) -> list[str]:
+    """The deliveries one web process stored while it was queueing the previous batch."""
+    return [services.event_process(event_id=event_id) for event_id in event_ids]
+
+
+@shared_task(name="whatsapp.requeue_events", expires=55)
+def requeue_events() -> int:
+    """Periodic: stored deliveries whose processing was never queued or never finished."""
+    return services.events_requeue(at=timezone.now())
+
+
+@shared_task(
+    name="whatsapp.download_media",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(GraphError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=6,
+)
+def download_media(self, attachment_id: int) -> str:
+    """A received image, audio, video, document or sticker, fetched by its media id."""
+    try:
+        return services.media_download(attachment_id=attachment_id)
+    except GraphError as exc:
+        if self.request.retries >= self.max_retries:
+            services.media_give_up(attachment_id=attachment_id, reason=exc.code)
+            return "unavailable"
+        raise
+
+
+@shared_task(name="whatsapp.sync_templates", acks_late=True)
+def sync_templates(channel_id: int) -> int:
+    try:
+        return services.templates_sync(channel_id=channel_id)
+    except GraphError as exc:
+        logger.warning("template sync of channel %s failed: %s", channel_id, exc)
+        return -1
+
+
+@shared_task(name="whatsapp.sync_all_templates", expires=3000)
+def sync_all_templates() -> int:
+    """Periodic: every number's templates (approvals happen at Meta, not here)."""
+    ids = list(WhatsAppChannel.objects.values_list("pk", flat=True))
+    for channel_id in ids:
+        enqueue(sync_templates, channel_id)
+    return len(ids)
