@@ -359,7 +359,7 @@ class TestOnTheClock:
     def waiting_conversation(self, inbox, text="Alguém aí?"):
         message, _ = services.inbound_message(
             inbox=inbox,
-            source_id="5511987650009",
+            contact_source_id="5511987650009",
             message=IncomingMessage(content=text),
             phone_number="+5511987650009",
             contact_name="Cliente",
