@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_REDIS_KEY_PREFIX ?= nexloo-test
 PYTEST_WORKERS ?= 2
 
-.PHONY: run run-stack worker beat test lint messages compilemessages install migrate browser seed bench clean
+.PHONY: run run-stack web worker beat demo test lint messages compilemessages install migrate browser seed bench clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -33,16 +33,21 @@ migrate: install compilemessages
 run: migrate
 	$(VENV)/bin/uvicorn nexloo.asgi:application --host $(HOST) --port $(PORT)
 
-## make run-stack: uvicorn, a Celery worker and beat, against DATABASE_URL and REDIS_URL.
+## make run-stack: the web server (WEB_CONCURRENCY processes, default one per core), a Celery
+## worker and beat, against DATABASE_URL and REDIS_URL; Ctrl-C stops all three.
 run-stack: migrate
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || (echo "Set DATABASE_URL and REDIS_URL (see README)"; exit 2)
 	bin/run-stack
 
+## The three processes of the stack, alone (docker-compose.yml runs the same scripts).
+web: migrate
+	bin/web
+
 worker: install
-	$(VENV)/bin/celery -A nexloo worker -Q default,webhooks,outbound,realtime -l info
+	bin/worker
 
 beat: install
-	$(VENV)/bin/celery -A nexloo beat -l info --schedule var/celerybeat-schedule
+	bin/beat
 
 seed: migrate
 	$(PY) manage.py seed_cenario4
