@@ -31,6 +31,14 @@ migrate: install compilemessages
 ## DATABASE_URL/REDIS_URL are set; with REDIS_URL, start `make worker` and `make beat` too, or
 ## use `make run-stack`).
 run: migrate
+	@echo ""
+	@echo "  Nexloo on http://$(HOST):$(PORT)/ - sign in at http://$(HOST):$(PORT)/accounts/login/"
+	@echo "  or create a company at http://$(HOST):$(PORT)/accounts/signup/"
+	@echo "  The Cenario 4 demo company: make seed (prints the five e-mails and the password);"
+	@echo "  customers writing on WhatsApp: make demo (start this server with"
+	@echo "  WHATSAPP_GRAPH_URL=http://127.0.0.1:8765 so that replies reach its Graph API stand-in)."
+	@echo "  E-mails (invitations): http://$(HOST):$(PORT)/dev/mail/"
+	@echo ""
 	$(VENV)/bin/uvicorn nexloo.asgi:application --host $(HOST) --port $(PORT)
 
 ## make run-stack: the web server (WEB_CONCURRENCY processes, default one per core), a Celery
@@ -49,8 +57,13 @@ worker: install
 beat: install
 	bin/beat
 
+## make seed: the Cenario 4 company (idempotent). make demo: seeds it, then runs the Graph API
+## stand-in on 127.0.0.1:8765 and plays customers writing on WhatsApp to the server at SITE_URL.
 seed: migrate
 	$(PY) manage.py seed_cenario4
+
+demo: seed
+	$(PY) manage.py demo --url $${SITE_URL:-http://$(HOST):$(PORT)}
 
 ## make test: lint, import contracts, translations, then the whole suite on PostgreSQL + Redis.
 test: install compilemessages browser
