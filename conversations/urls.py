@@ -19,6 +19,7 @@ urlpatterns = [
     path(c + "forward/", views.ForwardView.as_view(), name="forward"),
     path(c + "status/", views.StatusView.as_view(), name="status"),
     path(c + "snooze/", views.SnoozeView.as_view(), name="snooze"),
+    path(c + "mute/", views.MuteView.as_view(), name="mute"),
     path(c + "priority/", views.PriorityView.as_view(), name="priority"),
     path(c + "labels/", views.LabelsView.as_view(), name="labels"),
     path(c + "read/", views.ReadView.as_view(), name="read"),

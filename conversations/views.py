@@ -280,6 +280,16 @@ class StatusView(WorkspaceMixin, View):
         return self.after_action()
 
 
+class MuteView(WorkspaceMixin, View):
+    """Silenciar (resolves, and keeps the contact's messages quiet for a while) or undo it."""
+
+    def post(self, request, account_id: int, display_id: int):
+        mute = request.POST.get("muted") == "on"
+        service = services.conversation_mute if mute else services.conversation_unmute
+        service(account=self.account, actor=self.membership, conversation=self.conversation())
+        return self.after_action()
+
+
 class SnoozeView(WorkspaceMixin, View):
     def post(self, request, account_id: int, display_id: int):
         form = SnoozeForm(request.POST)

@@ -292,7 +292,7 @@ class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
         return delivery.can_reply(obj)
 
     def get_muted(self, obj) -> bool:
-        return False
+        return obj.is_muted()
 
 
 class ConversationCreateSerializer(serializers.Serializer):

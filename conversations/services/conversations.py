@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
@@ -296,6 +296,72 @@ def conversation_status_set(
         schedule_drain(conversation.inbox_id)
     if status == Status.OPEN and not conversation.assignee_id:
         schedule_drain(conversation.inbox_id)
+    return conversation
+
+
+# Chatwoot's mute period.
+MUTE_PERIOD = timedelta(hours=6)
+
+
+@transaction.atomic
+def conversation_mute(
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    conversation: Conversation,
+    performer: Performer | None = None,
+    period: timedelta = MUTE_PERIOD,
+) -> Conversation:
+    """Chatwoot's mute: resolves the conversation and, for `period`, keeps the contact's new
+    messages in it without reopening it, greeting them or queueing it for anyone."""
+    performer = performer_of(actor, performer)
+    conversation = conversation_status_set(
+        account=account,
+        actor=actor,
+        conversation=conversation,
+        status=Status.RESOLVED,
+        performer=performer,
+    )
+    return _mute_set(conversation, timezone.now() + period, performer)
+
+
+@transaction.atomic
+def conversation_unmute(
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    conversation: Conversation,
+    performer: Performer | None = None,
+) -> Conversation:
+    """Ends a mute: the contact's next message opens a conversation again."""
+    check_access(account=account, actor=actor, conversation=conversation)
+    return _mute_set(conversation, None, performer_of(actor, performer))
+
+
+def _mute_set(conversation: Conversation, until: datetime | None, performer: Performer):
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("inbox", "contact", "assignee__user", "team", "account")
+        .get(pk=conversation.pk)
+    )
+    was_muted = conversation.is_muted()
+    if until is None and not was_muted:
+        return conversation
+    conversation.muted_until = until
+    conversation.save(update_fields=["muted_until", "updated_at"])
+    who = performer_label(performer)
+    with account_language(conversation.account):
+        if until is None:
+            text = _("Conversation unmuted by %(performer)s") % {"performer": who}
+        else:
+            text = _("Conversation muted by %(performer)s") % {"performer": who}
+    activity_add(conversation=conversation, content=text, performer=performer)
+    conv_events.conversation_event(
+        conv_events.CONVERSATION_UPDATED,
+        conversation=conversation,
+        performer=performer,
+        extra=conv_events.changed("muted", was_muted, until is not None),
+    )
     return conversation
 
 

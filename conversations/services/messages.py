@@ -140,7 +140,8 @@ def _touch(
 ) -> None:
     conversation.last_activity_at = at
     fields = ["last_activity_at", "updated_at"]
-    if incoming and conversation.waiting_since is None:
+    if incoming and conversation.waiting_since is None and conversation.status != Status.RESOLVED:
+        # A resolved (muted) conversation keeps the message but waits for no one.
         conversation.waiting_since = at
         fields.append("waiting_since")
     last = conversation.last_incoming_at
@@ -311,13 +312,15 @@ def message_receive(
                 .select_related("inbox", "contact", "assignee")
                 .get(pk=conversation.pk)
             )
-            if conversation.status == Status.RESOLVED:
+            now = timezone.now()
+            # A muted conversation keeps the contact's messages and stays resolved.
+            muted = conversation.status == Status.RESOLVED and conversation.is_muted(now)
+            if conversation.status == Status.RESOLVED and not muted:
                 if not reopen:
                     raise ConversationResolved(conversation.pk)
                 conversation = _wake(conversation)
             elif conversation.status == Status.SNOOZED:
                 conversation = _wake(conversation)
-            now = timezone.now()
             attributes = {
                 k: v for k, v in incoming.content_attributes.items() if k not in RESERVED_ATTRIBUTES
             }
@@ -358,7 +361,8 @@ def message_receive(
             conv_events.message_event(
                 conv_events.MESSAGE_CREATED, message=message, performer=performer
             )
-            _automatic_replies(conversation, message, now)
+            if not muted:
+                _automatic_replies(conversation, message, now)
     except IntegrityError:
         # The same provider id arrived twice at the same moment: the other one stored it.
         existing = Message.objects.filter(

@@ -14,8 +14,10 @@ from conversations.api.views.conversations import (
     ConversationListView,
     ConversationMetaView,
     ConversationReadView,
+    MuteView,
     TogglePriorityView,
     ToggleStatusView,
+    UnmuteView,
 )
 from conversations.api.views.messages import MessageDetailView, MessagesView
 
@@ -34,6 +36,8 @@ __all__ = [
     "ConversationReadView",
     "MessageDetailView",
     "MessagesView",
+    "MuteView",
     "TogglePriorityView",
     "ToggleStatusView",
+    "UnmuteView",
 ]

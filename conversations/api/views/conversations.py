@@ -196,6 +196,27 @@ class TogglePriorityView(ConversationScoped):
         return Response(status=status.HTTP_200_OK)
 
 
+class MuteView(ConversationScoped):
+    """Chatwoot's mute: resolves the conversation and keeps the contact's messages in it for
+    six hours without reopening it."""
+
+    @extend_schema(operation_id="muteAConversation", tags=["Conversations"], request=None)
+    def post(self, request, account_id: int, conversation_id: int):
+        services.conversation_mute(
+            account=self.account, actor=self.membership, conversation=self.conversation()
+        )
+        return Response(status=status.HTTP_200_OK)
+
+
+class UnmuteView(ConversationScoped):
+    @extend_schema(operation_id="unmuteAConversation", tags=["Conversations"], request=None)
+    def post(self, request, account_id: int, conversation_id: int):
+        services.conversation_unmute(
+            account=self.account, actor=self.membership, conversation=self.conversation()
+        )
+        return Response(status=status.HTTP_200_OK)
+
+
 class AssignmentsView(ConversationScoped):
     serializer_class = AssignmentSerializer
 
