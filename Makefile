@@ -42,7 +42,7 @@ worker: install
 	$(VENV)/bin/celery -A nexloo worker -Q default,webhooks,outbound,realtime -l info
 
 beat: install
-	$(VENV)/bin/celery -A nexloo beat -l info --schedule var/celerybeat-schedule
+	$(VENV)/bin/celery -A nexloo beat -l info
 
 seed: migrate
 	$(PY) manage.py seed_cenario4

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("NEXLOO_VAR_DIR", BASE_DIR / "var"))
+# Whatever the database: generated secrets, e-mails, media and Celery beat's schedule live here.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 
@@ -129,7 +131,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -189,7 +190,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
-# Periodic tasks live in nexloo/schedule.py (read by nexloo/celery.py).
+# Periodic tasks live in nexloo/schedule.py (read by nexloo/celery.py); beat keeps its state here.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Authentication ----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -30,6 +30,7 @@ from conversations.services.assignment import schedule_drain
 from conversations.services.common import (
     account_language,
     check_access,
+    lock_conversation,
     performer_label,
     performer_of,
 )
@@ -241,11 +242,7 @@ def conversation_status_set(
     if status == Status.SNOOZED and snoozed_until is not None and snoozed_until <= timezone.now():
         raise ValidationError({"snoozed_until": _("Choose a time in the future.")})
     performer = performer_of(actor, performer)
-    conversation = (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("inbox", "contact", "assignee__user", "team", "account")
-        .get(pk=conversation.pk)
-    )
+    conversation = lock_conversation(conversation.pk)
     if conversation.status == status and conversation.snoozed_until == snoozed_until:
         return conversation
     if status == Status.OPEN and conversation.status == Status.RESOLVED:
@@ -408,11 +405,7 @@ def conversation_priority_set(
     if priority and priority not in Priority.values:
         raise ValidationError({"priority": _("Unknown priority.")})
     performer = performer_of(actor, performer)
-    conversation = (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("inbox", "contact", "assignee__user", "team", "account")
-        .get(pk=conversation.pk)
-    )
+    conversation = lock_conversation(conversation.pk)
     if conversation.priority == priority:
         return conversation
     previous = conversation.priority

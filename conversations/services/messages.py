@@ -307,10 +307,8 @@ def message_receive(
     try:
         with transaction.atomic():
             # What storing a message needs, and no more (the lock's read is on the hot path).
-            conversation = (
-                Conversation.objects.select_for_update(of=("self",))
-                .select_related("inbox", "contact", "assignee")
-                .get(pk=conversation.pk)
+            conversation = lock_conversation(
+                conversation.pk, related=("inbox", "contact", "assignee")
             )
             now = timezone.now()
             # A muted conversation keeps the contact's messages and stays resolved.
@@ -600,14 +598,19 @@ def message_react(
     message, one per person, the latest winning (an empty emoji takes it away). Repeating or
     replaying an older reaction changes nothing. None when the message is unknown."""
     with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("conversation__assignee__user", "conversation__contact")
+        # The message's row locked alone, then read with what the event needs (a locking read's
+        # joined rows may be older than the row it locked: see lock_conversation).
+        pk = (
+            Message.objects.select_for_update()
             .filter(inbox_id=inbox_id, source_id=source_id)
+            .values_list("pk", flat=True)
             .first()
         )
-        if message is None:
+        if pk is None:
             return None
+        message = Message.objects.select_related(
+            "conversation__assignee__user", "conversation__contact"
+        ).get(pk=pk)
         reactions = dict(message.content_attributes.get("reactions") or {})
         current = reactions.get(reactor) or {}
         stamp = int(at.timestamp())
