@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "conversations",
     "automations",
     "whatsapp",
+    "nexloo.demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
