@@ -17,6 +17,7 @@ urlpatterns = [
     path(c + "reply/", views.ReplyView.as_view(), name="reply"),
     path(c + "assign/", views.AssignView.as_view(), name="assign"),
     path(c + "forward/", views.ForwardView.as_view(), name="forward"),
+    path(c + "forward/agents/", views.ForwardAgentsView.as_view(), name="forward_agents"),
     path(c + "status/", views.StatusView.as_view(), name="status"),
     path(c + "snooze/", views.SnoozeView.as_view(), name="snooze"),
     path(c + "mute/", views.MuteView.as_view(), name="mute"),
