@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "nexloo.core.api.ApiErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "nexloo.urls"
