@@ -74,7 +74,7 @@ class AgentListView(AccountAPIView):
     serializer_class = AgentSerializer
 
     def scoped_queryset(self, account):
-        return selectors.agents_list(account=account)
+        return selectors.agents_list(membership=self.membership)
 
     @extend_schema(
         operation_id="get-account-agents", tags=["Agents"], responses=AgentSerializer(many=True)
@@ -101,7 +101,7 @@ class AgentListView(AccountAPIView):
             availability=data.get("availability_status", "offline"),
             auto_offline=data["auto_offline"],
         )
-        agent = selectors.agent_get(account=self.account, user_id=membership.user_id)
+        agent = selectors.agent_get(membership=self.membership, user_id=membership.user_id)
         return Response(AgentSerializer(agent).data, status=status.HTTP_200_OK)
 
 
@@ -111,7 +111,7 @@ class AgentDetailView(AccountAPIView):
     lookup_field = "user_id"
 
     def scoped_queryset(self, account):
-        return selectors.agents_list(account=account)
+        return selectors.agents_list(membership=self.membership)
 
     @extend_schema(
         operation_id="update-agent-in-account",
@@ -133,7 +133,7 @@ class AgentDetailView(AccountAPIView):
             availability=data.get("availability_status"),
             auto_offline=data.get("auto_offline"),
         )
-        agent = selectors.agent_get(account=self.account, user_id=agent.user_id)
+        agent = selectors.agent_get(membership=self.membership, user_id=agent.user_id)
         return Response(AgentSerializer(agent).data)
 
     @extend_schema(operation_id="delete-agent-from-account", tags=["Agents"], responses={200: None})

@@ -80,10 +80,10 @@ class ConversationListView(AccountAPIView):
             else None,
             source_id=data.get("source_id", ""),
             status=data["status"],
-            assignee=agent_get(account=self.account, user_id=data["assignee_id"])
+            assignee=agent_get(membership=self.membership, user_id=data["assignee_id"])
             if data.get("assignee_id")
             else None,
-            team=team_get(account=self.account, team_id=data["team_id"])
+            team=team_get(membership=self.membership, team_id=data["team_id"])
             if data.get("team_id")
             else None,
             message=(data.get("message") or {}).get("content") or "",
@@ -232,10 +232,12 @@ class AssignmentsView(ConversationScoped):
         data = payload.validated_data
         conversation = self.conversation()
         team = (
-            team_get(account=self.account, team_id=data["team_id"]) if data.get("team_id") else None
+            team_get(membership=self.membership, team_id=data["team_id"])
+            if data.get("team_id")
+            else None
         )
         assignee = (
-            agent_get(account=self.account, user_id=data["assignee_id"])
+            agent_get(membership=self.membership, user_id=data["assignee_id"])
             if data.get("assignee_id")
             else None
         )
@@ -256,17 +258,13 @@ class AssignmentsView(ConversationScoped):
                 return Response({"id": None})
             return Response(
                 TeamSerializer(
-                    team_get(
-                        account=self.account,
-                        team_id=conversation.team_id,
-                        membership=self.membership,
-                    )
+                    team_get(membership=self.membership, team_id=conversation.team_id)
                 ).data
             )
         if conversation.assignee_id:
             return Response(
                 AgentSerializer(
-                    agent_get(account=self.account, user_id=conversation.assignee.user_id)
+                    agent_get(membership=self.membership, user_id=conversation.assignee.user_id)
                 ).data
             )
         return Response({"id": None, "team_id": conversation.team_id})
