@@ -308,7 +308,7 @@ def message_receive(
             # What storing a message needs, and no more (the lock's read is on the hot path).
             conversation = (
                 Conversation.objects.select_for_update(of=("self",))
-                .select_related("inbox", "contact", "assignee")
+                .select_related("inbox", "contact", "contact_inbox", "assignee")
                 .get(pk=conversation.pk)
             )
             if conversation.status == Status.RESOLVED:
@@ -496,7 +496,10 @@ def _move_status(messages, status: str, **fields) -> bool:
         )
         if changed:
             for message in messages.select_related(
-                "conversation__assignee__user", "conversation__contact", "conversation__team"
+                "conversation__assignee__user",
+                "conversation__contact",
+                "conversation__team",
+                "conversation__contact_inbox",
             ):
                 conv_events.message_event(
                     conv_events.MESSAGE_UPDATED, message=message, performer=None
@@ -598,7 +601,11 @@ def message_react(
     with transaction.atomic():
         message = (
             Message.objects.select_for_update(of=("self",))
-            .select_related("conversation__assignee__user", "conversation__contact")
+            .select_related(
+                "conversation__assignee__user",
+                "conversation__contact",
+                "conversation__contact_inbox",
+            )
             .filter(inbox_id=inbox_id, source_id=source_id)
             .first()
         )
