@@ -167,6 +167,7 @@ def with_list_data(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
         .annotate(
             last_message_content=_last_message("content"),
             last_message_type=_last_message("message_type"),
+            last_non_activity_id=_last_message("pk"),
             last_message_id=Subquery(
                 Message.objects.filter(conversation=OuterRef("pk"))
                 .order_by("-created_at", "-id")
@@ -180,11 +181,16 @@ def with_list_data(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
 
 
 def attach_last_messages(conversations: list[Conversation]) -> list[Conversation]:
-    """Sets `last_messages` (Chatwoot's embedded `messages`: the last one, of any kind) on each
-    conversation: two queries for the whole list (the messages, their attachments)."""
+    """Sets `last_messages` (Chatwoot's embedded `messages`: the last one, of any kind) and
+    `last_chat_message` (its `last_non_activity_message`) on each conversation: two queries for
+    the whole list (the messages, their attachments)."""
     wanted: dict[int, Conversation] = {}
+    chat: dict[int, Conversation] = {}
     for conversation in conversations:
         conversation.last_messages = []
+        conversation.last_chat_message = None
+        if getattr(conversation, "last_non_activity_id", None):
+            chat[conversation.last_non_activity_id] = conversation
         if hasattr(conversation, "last_message_id"):
             if conversation.last_message_id:
                 wanted[conversation.last_message_id] = conversation
@@ -197,9 +203,24 @@ def attach_last_messages(conversations: list[Conversation]) -> list[Conversation
             )
             if last:
                 wanted[last] = conversation
-    if wanted:
-        for message in Message.objects.filter(pk__in=list(wanted)).prefetch_related("attachments"):
-            wanted[message.pk].last_messages = [message]
+            last_chat = (
+                Message.objects.filter(conversation=conversation)
+                .exclude(message_type=MessageType.ACTIVITY)
+                .exclude(private=True)
+                .order_by("-created_at", "-id")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if last_chat:
+                chat[last_chat] = conversation
+    if wanted or chat:
+        for message in Message.objects.filter(pk__in=[*wanted, *chat]).prefetch_related(
+            "attachments"
+        ):
+            if message.pk in wanted:
+                wanted[message.pk].last_messages = [message]
+            if message.pk in chat:
+                chat[message.pk].last_chat_message = message
     return conversations
 
 

@@ -442,7 +442,22 @@ class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
     def get_unread_count(self, obj) -> int:
         return getattr(obj, "unread_count", 0)
 
+    @extend_schema_field({"type": "object", "nullable": True})
     def get_last_non_activity_message(self, obj) -> dict | None:
+        """The last message written (not an activity line, not a private note), in full when
+        `attach_last_messages` fetched it; else its content and type from the list query."""
+        if not hasattr(obj, "last_messages"):
+            conversation_selectors.attach_last_messages([obj])
+        message = getattr(obj, "last_chat_message", None)
+        if message is not None:
+            return MessageSerializer(
+                message,
+                context={
+                    "display_id": obj.display_id,
+                    "conversation": obj,
+                    "unread_count": getattr(obj, "unread_count", 0),
+                },
+            ).data
         content = getattr(obj, "last_message_content", None)
         if content is None:
             return None
