@@ -148,29 +148,33 @@ def world(account, admin, on_commit):
 
 
 def cases(world, account) -> list[tuple[str, str, str, dict | None]]:
-    """(method, reference path, our URL, body)."""
-    a = f"/api/v1/accounts/{account.pk}"
+    """(method, reference path, our URL, body). `~` stands for the account's prefix."""
     c, t, i = world["contact"].pk, world["team"].pk, world["inbox"].pk
     conv = world["conversation"].display_id
-    return [
+    rows = [
         ("GET", "/api/v1/profile", "/api/v1/profile", None),
-        ("GET", "/api/v1/accounts/{account_id}/agents", f"{a}/agents", None),
-        ("GET", "/api/v1/accounts/{account_id}/inboxes", f"{a}/inboxes", None),
-        ("GET", "/api/v1/accounts/{account_id}/inbox_members/{inbox_id}", f"{a}/inbox_members/{i}", None),
-        ("GET", "/api/v1/accounts/{account_id}/teams", f"{a}/teams", None),
-        ("GET", "/api/v1/accounts/{account_id}/teams/{team_id}", f"{a}/teams/{t}", None),
-        ("GET", "/api/v1/accounts/{account_id}/conversations", f"{a}/conversations", None),
-        ("GET", "/api/v1/accounts/{account_id}/conversations/meta", f"{a}/conversations/meta", None),
-        ("GET", "/api/v1/accounts/{account_id}/conversations/{conversation_id}/labels", f"{a}/conversations/{conv}/labels", None),
-        ("GET", "/api/v1/accounts/{account_id}/contacts", f"{a}/contacts", None),
-        ("GET", "/api/v1/accounts/{account_id}/contacts/{id}", f"{a}/contacts/{c}", None),
-        ("GET", "/api/v1/accounts/{account_id}/contacts/search", f"{a}/contacts/search?q=Cliente", None),
-        ("GET", "/api/v1/accounts/{account_id}/contacts/{id}/labels", f"{a}/contacts/{c}/labels", None),
-        ("GET", "/api/v1/accounts/{account_id}/contacts/{id}/contactable_inboxes", f"{a}/contacts/{c}/contactable_inboxes", None),
-        ("POST", "/api/v1/accounts/{account_id}/contacts/filter", f"{a}/contacts/filter", {"payload": []}),
-        ("GET", "/api/v1/accounts/{account_id}/canned_responses", f"{a}/canned_responses", None),
-        ("GET", "/api/v1/accounts/{account_id}/automation_rules", f"{a}/automation_rules", None),
-    ]  # fmt: skip
+        ("GET", "~/agents", "~/agents", None),
+        ("GET", "~/inboxes", "~/inboxes", None),
+        ("GET", "~/inbox_members/{inbox_id}", f"~/inbox_members/{i}", None),
+        ("GET", "~/teams", "~/teams", None),
+        ("GET", "~/teams/{team_id}", f"~/teams/{t}", None),
+        ("GET", "~/conversations", "~/conversations", None),
+        ("GET", "~/conversations/meta", "~/conversations/meta", None),
+        ("GET", "~/conversations/{conversation_id}/labels", f"~/conversations/{conv}/labels", None),
+        ("GET", "~/contacts", "~/contacts", None),
+        ("GET", "~/contacts/{id}", f"~/contacts/{c}", None),
+        ("GET", "~/contacts/search", "~/contacts/search?q=Cliente", None),
+        ("GET", "~/contacts/{id}/labels", f"~/contacts/{c}/labels", None),
+        ("GET", "~/contacts/{id}/contactable_inboxes", f"~/contacts/{c}/contactable_inboxes", None),
+        ("POST", "~/contacts/filter", "~/contacts/filter", {"payload": []}),
+        ("GET", "~/canned_responses", "~/canned_responses", None),
+        ("GET", "~/automation_rules", "~/automation_rules", None),
+    ]
+    ours = f"/api/v1/accounts/{account.pk}"
+    return [
+        (m, ref.replace("~", "/api/v1/accounts/{account_id}"), url.replace("~", ours), body)
+        for m, ref, url, body in rows
+    ]
 
 
 def test_our_responses_have_chatwoots_fields(account, admin, world):
