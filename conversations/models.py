@@ -8,6 +8,7 @@ that only moves forward (conditional updates, see services.message_status_update
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from django.db import models
@@ -120,6 +121,7 @@ class Label(TenantModel):
 
 class Conversation(TenantModel):
     display_id = models.PositiveIntegerField()
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # Chatwoot's
     inbox = models.ForeignKey(
         "inboxes.Inbox", on_delete=models.CASCADE, related_name="conversations"
     )
@@ -228,6 +230,18 @@ class ConversationLabel(TenantModel):
             models.UniqueConstraint(
                 fields=["conversation", "label"], name="conversation_label_unique"
             )
+        ]
+
+
+class ContactLabel(TenantModel):
+    """A label on a contact (Chatwoot's contact labels, `…/contacts/{id}/labels`)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="contact_labels")
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "label"], name="contact_label_unique")
         ]
 
 

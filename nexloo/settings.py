@@ -370,6 +370,7 @@ SPECTACULAR_SETTINGS = {
 # --- Realtime ----------------------------------------------------------------------------------
 # Origins allowed to open the websocket besides the site's own host.
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
+CABLE_PING_SECONDS = env.float("CABLE_PING_SECONDS", default=3.0)  # ActionCable pings at /cable
 
 # --- Outbound webhooks (automation rules; account webhooks later) ------------------------------
 # Private, loopback and link-local targets are refused unless this is on (tests, closed networks).

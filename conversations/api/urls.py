@@ -53,6 +53,21 @@ urlpatterns = [
         name="api_contact_conversations",
     ),
     path(
+        "accounts/<int:account_id>/contacts/<int:pk>/contact_inboxes",
+        views.ContactInboxesView.as_view(),
+        name="api_contact_inboxes",
+    ),
+    path(
+        "accounts/<int:account_id>/contacts/<int:pk>/contactable_inboxes",
+        views.ContactableInboxesView.as_view(),
+        name="api_contactable_inboxes",
+    ),
+    path(
+        "accounts/<int:account_id>/contacts/<int:pk>/labels",
+        views.ContactLabelsView.as_view(),
+        name="api_contact_labels",
+    ),
+    path(
         "accounts/<int:account_id>/canned_responses",
         views.CannedResponseListView.as_view(),
         name="api_canned_responses",

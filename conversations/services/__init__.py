@@ -23,11 +23,13 @@ from conversations.services.contacts import (
     contact_create,
     contact_delete,
     contact_for_source,
+    contact_inbox_create,
     contact_inbox_for,
     contact_update,
     normalize_phone,
 )
 from conversations.services.conversations import (
+    contact_labels_set,
     conversation_create,
     conversation_labels_set,
     conversation_mark_read,
@@ -75,7 +77,9 @@ __all__ = [
     "contact_create",
     "contact_delete",
     "contact_for_source",
+    "contact_inbox_create",
     "contact_inbox_for",
+    "contact_labels_set",
     "contact_update",
     "conversation_assign_agent",
     "conversation_assign_team",

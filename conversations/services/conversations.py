@@ -19,6 +19,7 @@ from conversations import events as conv_events
 from conversations.models import (
     Contact,
     ContactInbox,
+    ContactLabel,
     Conversation,
     ConversationLabel,
     ConversationSequence,
@@ -336,11 +337,7 @@ def conversation_unmute(
 
 
 def _mute_set(conversation: Conversation, until: datetime | None, performer: Performer):
-    conversation = (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("inbox", "contact", "assignee__user", "team", "account")
-        .get(pk=conversation.pk)
-    )
+    conversation = lock_conversation(conversation.pk)
     was_muted = conversation.is_muted()
     if until is None and not was_muted:
         return conversation
@@ -520,3 +517,37 @@ def conversation_mark_read(
             admins=False,
         )
     )
+
+
+@transaction.atomic
+def contact_labels_set(
+    *, account: Account, actor: AccountUser | None, contact: Contact, titles: Iterable[str]
+) -> list[str]:
+    """Makes the contact's labels exactly `titles` (Chatwoot's POST contacts/{id}/labels);
+    unknown titles become new labels of the account."""
+    if contact.account_id != account.pk:
+        raise NotFound("contact not found")
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    wanted = {_clean_title(t) for t in titles}
+    labels = {
+        label.title: label
+        for label in (label_create(account=account, actor=actor, title=t) for t in sorted(wanted))
+    }
+    current = {
+        cl.label.title: cl
+        for cl in ContactLabel.objects.filter(contact=contact).select_related("label")
+    }
+    for title in set(current) - wanted:
+        current[title].delete()
+    ContactLabel.objects.bulk_create(
+        [
+            ContactLabel(account=account, contact=contact, label=labels[t])
+            for t in wanted - set(current)
+        ],
+        ignore_conflicts=True,
+    )
+    if wanted != set(current):
+        conv_events.contact_event(
+            conv_events.CONTACT_UPDATED, contact=contact, performer=performer_of(actor)
+        )
+    return sorted(wanted)

@@ -308,7 +308,7 @@ def message_receive(
         with transaction.atomic():
             # What storing a message needs, and no more (the lock's read is on the hot path).
             conversation = lock_conversation(
-                conversation.pk, related=("inbox", "contact", "assignee")
+                conversation.pk, related=("inbox", "contact", "contact_inbox", "assignee")
             )
             now = timezone.now()
             # A muted conversation keeps the contact's messages and stays resolved.
@@ -498,7 +498,10 @@ def _move_status(messages, status: str, **fields) -> bool:
         )
         if changed:
             for message in messages.select_related(
-                "conversation__assignee__user", "conversation__contact", "conversation__team"
+                "conversation__assignee__user",
+                "conversation__contact",
+                "conversation__team",
+                "conversation__contact_inbox",
             ):
                 conv_events.message_event(
                     conv_events.MESSAGE_UPDATED, message=message, performer=None
@@ -609,7 +612,9 @@ def message_react(
         if pk is None:
             return None
         message = Message.objects.select_related(
-            "conversation__assignee__user", "conversation__contact"
+            "conversation__assignee__user",
+            "conversation__contact",
+            "conversation__contact_inbox",
         ).get(pk=pk)
         reactions = dict(message.content_attributes.get("reactions") or {})
         current = reactions.get(reactor) or {}

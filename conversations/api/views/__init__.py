@@ -2,8 +2,11 @@
 
 from conversations.api.views.canned import CannedResponseDetailView, CannedResponseListView
 from conversations.api.views.contacts import (
+    ContactableInboxesView,
     ContactConversationsView,
     ContactDetailView,
+    ContactInboxesView,
+    ContactLabelsView,
     ContactListView,
     ContactSearchView,
 )
@@ -27,8 +30,11 @@ __all__ = [
     "CannedResponseListView",
     "ContactConversationsView",
     "ContactDetailView",
+    "ContactInboxesView",
+    "ContactLabelsView",
     "ContactListView",
     "ContactSearchView",
+    "ContactableInboxesView",
     "ConversationDetailView",
     "ConversationLabelsView",
     "ConversationListView",

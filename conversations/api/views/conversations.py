@@ -46,6 +46,7 @@ class ConversationListView(AccountAPIView):
     def get(self, request, account_id: int):
         f = ConversationFilter.from_params(request.query_params)
         page = selectors.conversations_page(membership=self.membership, f=f)
+        selectors.attach_last_messages(page.conversations)
         meta = (
             selectors.conversation_counts(membership=self.membership, f=f)
             if request.query_params.get("with_meta", "1") != "0"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0006_i10_whatsapp_window_early_status'),
+        ('conversations', '0007_i11_uuid_contact_labels'),
     ]
 
     operations = [
