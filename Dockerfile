@@ -6,7 +6,8 @@ WORKDIR /app
 COPY . .
 RUN pip install --no-cache-dir -c requirements.lock . \
  && python manage.py compiletranslations \
- && DEBUG=0 SECRET_KEY=build ENCRYPTION_KEY=build python manage.py collectstatic --noinput \
+ && DEBUG=0 SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    ENCRYPTION_KEY=build python manage.py collectstatic --noinput \
  && useradd --system --home /app nexloo && mkdir -p var/media && chown -R nexloo var
 USER nexloo
 EXPOSE 8000

@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_REDIS_KEY_PREFIX ?= nexloo-test
 PYTEST_WORKERS ?= 2
 
-.PHONY: run run-stack web worker beat demo test lint messages compilemessages install migrate browser seed bench clean
+.PHONY: run run-stack web worker beat demo test lint messages compilemessages install migrate browser seed bench fuzz clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -91,6 +91,12 @@ messages: install
 bench: install compilemessages
 	$(PY) bench/conversations.py $(BENCH_ARGS)
 	$(PY) bench/automations.py
+
+## make fuzz: schemathesis against our own OpenAPI schema on a live server with a token; prints
+## the requests made and the 5xx answered, fails on any 5xx. Bounded by FUZZ_EXAMPLES (per
+## operation) and FUZZ_SECONDS; FUZZ_DATABASE_URL is dropped and recreated. Not part of make test.
+fuzz: install compilemessages
+	$(PY) bin/fuzz
 
 clean:
 	rm -rf var/static var/mail
