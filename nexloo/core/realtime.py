@@ -59,7 +59,7 @@ def close_subscriptions(pubsub_token: str) -> None:
     if isinstance(layer, InMemoryChannelLayer):
         async_to_sync(layer.group_send)(group, message)
         return
-    _background().submit([group], message)
+    _background().submit([(group, message)])
 
 
 def frame(event_name: str, data: dict[str, Any], account_id: int) -> dict[str, Any]:

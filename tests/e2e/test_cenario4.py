@@ -32,6 +32,7 @@ special day, so step 3 is "during opening hours" at any time of day.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import json
 import re
@@ -48,7 +49,7 @@ from playwright.sync_api import expect
 from accounts.models import Account, AccountUser
 from conversations.models import Conversation, Message
 from inboxes.models import Inbox
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import ARTIFACTS, sign_in
 from tests.e2e.test_inboxes_teams import set_day
 from tests.stack import ROOT, Process, free_port, stack_env, wait_for
 from whatsapp.standin import GraphStandIn, sign, status_delivery, text_delivery
@@ -243,13 +244,17 @@ def test_cenario4_end_to_end(stack, graph, browser):
     def person(name: str):
         context = browser.new_context(locale="pt-BR", viewport={"width": 1280, "height": 800})
         context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        contexts.append((name, context, page))
+        return page
 
     try:
         _scenario(stack, graph, person)
     finally:
-        for context in contexts:
+        ARTIFACTS.mkdir(exist_ok=True)
+        for name, context, page in contexts:
+            with contextlib.suppress(Exception):  # where each person was, for a failure
+                page.screenshot(path=str(ARTIFACTS / f"cenario4-end-{name}.png"))
             context.close()
 
 
