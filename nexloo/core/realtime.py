@@ -18,6 +18,7 @@ sees a stream's `seq` jump knows it missed frames and re-fetches what it shows.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import threading
@@ -37,6 +38,28 @@ MESSAGE_TYPE = "push.frame"  # handled by the consumer's `push_frame` method
 
 def user_group(account_id: int, user_id: int) -> str:
     return f"account.{account_id}.user.{user_id}"
+
+
+def subscription_group(pubsub_token: str) -> str:
+    """The group of the `/cable` sockets subscribed with this pubsub token (to close them when
+    the token is replaced). Hashed: group names have a restricted alphabet and length."""
+    return "pubsub." + hashlib.sha256(pubsub_token.encode()).hexdigest()[:32]
+
+
+CLOSE_TYPE = "push.close"  # handled by the consumers' `push_close` method
+
+
+def close_subscriptions(pubsub_token: str) -> None:
+    """Closes the sockets subscribed with a pubsub token that was just replaced."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": CLOSE_TYPE}
+    group = subscription_group(pubsub_token)
+    if isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(layer.group_send)(group, message)
+        return
+    _background().submit([(group, message)])
 
 
 def frame(event_name: str, data: dict[str, Any], account_id: int) -> dict[str, Any]:

@@ -458,7 +458,7 @@ class TestPing:
             [sofia] = await connected(people.sofia)  # connecting is the first heartbeat
             frame = await ana.event("presence.update")
             assert frame["account_id"] == people.account.pk
-            assert frame["data"]["users"] == {str(people.sofia.user_id): "available"}
+            assert frame["data"]["users"] == {str(people.sofia.user_id): "online"}
             await sofia.close()
             await ana.close()
 
