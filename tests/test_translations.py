@@ -34,9 +34,9 @@ SCENARIO_LABELS = {
     "Thursday": "Quinta-feira",
     "Friday": "Sexta-feira",
     "Saturday": "Sábado",
-    # Times / Departamentos (teams)
+    # Times/Departamentos (teams)
     "Teams": "Times",
-    "Teams / Departments": "Times / Departamentos",
+    "Teams / Departments": "Times/Departamentos",
     "Create new team": "Criar novo time",
     "Department": "Departamento",
     "Description": "Descrição",

@@ -88,7 +88,7 @@ class TestAgentAdd:
         assert membership.user.check_password("Senha-de-teste-42")
         assert not Invitation.objects.filter(user=elsewhere.user).exists()
         assert len(mail.outbox) == 1
-        assert "Você foi adicionado" in mail.outbox[0].subject
+        assert "Agora você faz parte da conta" in mail.outbox[0].subject
 
     def test_duplicate_email_in_the_same_account_changes_nothing(self, account, admin, on_commit):
         add_agent(account, admin, on_commit)
@@ -276,7 +276,7 @@ class TestInvitation:
         with on_commit():
             result = services.invitation_send(account=account, actor=admin, membership=agent)
         assert result is None
-        assert "Você foi adicionado" in mail.outbox[0].subject
+        assert "Agora você faz parte da conta" in mail.outbox[0].subject
 
     def test_renew_from_the_expired_page_has_a_cooldown(self, account, admin, on_commit):
         with time_machine.travel(timezone.now(), tick=False) as clock:

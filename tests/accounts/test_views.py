@@ -110,7 +110,7 @@ class TestAddAgent:
             )
         assert response.redirect_chain[-1][0] == agents_url(account)
         html = response.content.decode()
-        assert "Carla Comercial foi adicionado" in html
+        assert "Agente adicionado: Carla Comercial" in html
         row = re.search(r'data-agent-email="carla@exemplo.com.br".*?</tr>', html, re.S).group(0)
         assert "Verificação pendente" in row
         assert mail.outbox[0].to == ["carla@exemplo.com.br"]
@@ -166,7 +166,7 @@ class TestEditRemoveResend:
         assert "Remover agente?" in page
         assert AccountUser.objects.filter(pk=agent.pk).exists()
         response = client.post(url, follow=True)
-        assert "foi removido da conta" in response.content.decode()
+        assert "Agente removido da conta" in response.content.decode()
         assert not AccountUser.objects.filter(pk=agent.pk).exists()
 
     def test_remove_last_admin_is_refused_with_a_message(self, login, account, admin):
@@ -297,7 +297,7 @@ class TestSignup:
 
     def test_login_page_is_portuguese(self, client):
         html = client.get(reverse("account_login")).content.decode()
-        assert "Entrar" in html and 'lang="pt-br"' in html
+        assert "Entrar" in html and 'lang="pt-BR"' in html
 
 
 class TestProfileAndAccount:

@@ -139,7 +139,7 @@ def test_admin_sets_up_the_inbox_and_the_teams(live_server_url, new_page):
 
     # Configurações → Times → Criar novo time: Recepção and Comercial.
     open_settings(page, "Times")
-    expect(page.get_by_role("heading", name="Times / Departamentos")).to_be_visible()
+    expect(page.get_by_role("heading", name="Times/Departamentos")).to_be_visible()
     create_team(
         page,
         "Recepção",

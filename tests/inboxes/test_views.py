@@ -327,7 +327,7 @@ class TestHoursTab:
         with time_machine.travel(SUNDAY_10AM, tick=False):
             html = client.get(url("hours", account, inbox)).content.decode()
         assert "Fechada agora" in html
-        assert "Abre Segunda-feira, 11/05 às 08:30" in html
+        assert "Abre segunda-feira, 11/05 às 08:30" in html
 
     def test_next_opening_is_told_on_the_inboxs_clock(self, login, account, admin, inbox):
         # The account is in São Paulo; this inbox answers from Lisbon (UTC+1 in May).
@@ -338,7 +338,7 @@ class TestHoursTab:
         with time_machine.travel(SUNDAY_10AM, tick=False):  # 14:00 on Sunday in Lisbon
             html = login(admin).get(url("hours", account, inbox)).content.decode()
         assert "Fechada agora" in html
-        assert "Abre Segunda-feira, 11/05 às 08:30" in html
+        assert "Abre segunda-feira, 11/05 às 08:30" in html
         assert "Fuso horário: Europe/Lisbon" in html
 
     def test_a_split_shift_shows_its_second_interval_unfolded(self, login, account, admin, inbox):

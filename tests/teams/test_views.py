@@ -72,7 +72,7 @@ class TestList:
         TeamFactory(name="De outra conta")
         TeamMemberFactory(team=team, account_user=agent)
         html = login(admin).get(url("list", account)).content.decode()
-        for label in ("Times / Departamentos", "Criar novo time", "Mensagem de direcionamento"):
+        for label in ("Times/Departamentos", "Criar novo time", "Mensagem de direcionamento"):
             assert label in html
         assert re.findall(r'data-team="([^"]+)"', html) == ["Comercial", "Recepção"]
         comercial = re.search(r'data-team="Comercial".*?</tr>', html, re.S).group(0)
