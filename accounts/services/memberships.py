@@ -19,6 +19,7 @@ from accounts.models import (
 from accounts.services.common import _validate_availability, _validate_role, require_admin
 from accounts.services.invitations import invitation_send
 from accounts.services.users import _normalize_email, user_create
+from accounts.sockets import after_commit_revoke
 from nexloo.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
 
@@ -186,6 +187,7 @@ def agent_remove(*, account: Account, actor: AccountUser | None, membership: Acc
     snapshot = account_events.membership_snapshot(membership)
     membership.delete()
     account_events.account_user_removed(snapshot=snapshot, actor=actor)
+    after_commit_revoke(membership.user_id, account_id=account.pk)
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from accounts.models import (
     hash_secret,
 )
 from accounts.services.common import _validate_locale
+from accounts.sockets import after_commit_revoke
 from nexloo.core.errors import ValidationError
 
 
@@ -117,13 +118,16 @@ def user_set_password(*, user: User, password: str) -> User:
     _validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
+    after_commit_revoke(user.pk)  # sockets opened with the old password's sessions
     return user
 
 
 @transaction.atomic
 def access_token_regenerate(*, user: User) -> str:
-    """Replaces the user's API token; the old one stops working at once."""
-    return _issue_token(user=user)
+    """Replaces the user's API token; the old one stops working at once, sockets included."""
+    token = _issue_token(user=user)
+    after_commit_revoke(user.pk, tokens=True)
+    return token
 
 
 def user_is_verified(user: User) -> bool:

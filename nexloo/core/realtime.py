@@ -34,6 +34,32 @@ def user_group(account_id: int, user_id: int) -> str:
     return f"account.{account_id}.user.{user_id}"
 
 
+# Every socket also joins its user's control group; a revoke closes the sockets it matches.
+CONTROL_TYPE = "control.revoke"  # handled by the consumer's `control_revoke` method
+
+
+def control_group(user_id: int) -> str:
+    return f"user.{user_id}.control"
+
+
+def revoke_sockets(
+    user_id: int,
+    *,
+    session_key: str | None = None,
+    tokens: bool = False,
+    account_id: int | None = None,
+) -> None:
+    """Closes the user's open sockets: all of them, or only those of one session, those opened
+    with a token, or those following one account. Call it after the commit that revoked."""
+    message = {
+        "type": CONTROL_TYPE,
+        "session_key": session_key,
+        "tokens": tokens,
+        "account_id": account_id,
+    }
+    _send([control_group(user_id)], message)
+
+
 def frame(event_name: str, data: dict[str, Any], account_id: int) -> dict[str, Any]:
     return {"event": event_name, "data": data, "account_id": account_id}
 
@@ -97,7 +123,10 @@ def publish(groups: Iterable[str], payload: dict[str, Any]) -> None:
     groups = list(dict.fromkeys(groups))
     if not groups:
         return
-    message = {"type": MESSAGE_TYPE, "frame": payload}
+    _send(groups, {"type": MESSAGE_TYPE, "frame": payload})
+
+
+def _send(groups: list[str], message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
