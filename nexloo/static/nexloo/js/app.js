@@ -45,5 +45,10 @@
     if (switcher) {
       window.location.href = switcher.value;
     }
+    // A filter that applies as soon as it changes (no inline handlers: see the CSP).
+    const auto = event.target.closest("[data-submit-on-change]");
+    if (auto && auto.form) {
+      auto.form.requestSubmit();
+    }
   });
 })();
