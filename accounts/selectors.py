@@ -70,6 +70,18 @@ def token_owner(token: str) -> AccessToken | None:
     )
 
 
+def pubsub_owner(pubsub_token: str) -> User | None:
+    """The active user whose `pubsub_token` this is (a `/cable` subscription's credential)."""
+    if not pubsub_token or not isinstance(pubsub_token, str):
+        return None
+    found = (
+        AccessToken.objects.select_related("user")
+        .filter(pubsub_token=pubsub_token, user__isnull=False, user__is_active=True)
+        .first()
+    )
+    return found.user if found else None
+
+
 def platform_account_get(*, app: PlatformApp, account_id: int | str) -> Account:
     """An account the platform app created; any other answers NotFound."""
     return get_or_not_found(app.accounts.all(), pk=account_id)

@@ -20,6 +20,8 @@ from accounts.models import AccountUser
 from conversations.models import (
     CannedResponse,
     Contact,
+    ContactInbox,
+    ContactLabel,
     Conversation,
     ConversationLabel,
     Label,
@@ -152,15 +154,65 @@ def with_list_data(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
         .values("n")
     )
     return (
-        qs.select_related("inbox", "contact", "assignee__user", "team")
+        qs.select_related("inbox", "contact", "contact_inbox", "assignee__user", "team")
         .annotate(
             last_message_content=_last_message("content"),
             last_message_type=_last_message("message_type"),
+            last_non_activity_id=_last_message("pk"),
+            last_message_id=Subquery(
+                Message.objects.filter(conversation=OuterRef("pk"))
+                .order_by("-created_at", "-id")
+                .values("pk")[:1]
+            ),
             unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
         )
         .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("title")))
         .order_by("-last_activity_at", "-id")
     )
+
+
+def attach_last_messages(conversations: list[Conversation]) -> list[Conversation]:
+    """Sets `last_messages` (Chatwoot's embedded `messages`: the last one, of any kind) and
+    `last_chat_message` (its `last_non_activity_message`) on each conversation: two queries for
+    the whole list (the messages, their attachments)."""
+    wanted: dict[int, Conversation] = {}
+    chat: dict[int, Conversation] = {}
+    for conversation in conversations:
+        conversation.last_messages = []
+        conversation.last_chat_message = None
+        if getattr(conversation, "last_non_activity_id", None):
+            chat[conversation.last_non_activity_id] = conversation
+        if hasattr(conversation, "last_message_id"):
+            if conversation.last_message_id:
+                wanted[conversation.last_message_id] = conversation
+        else:  # not annotated (a single conversation): its own query
+            last = (
+                Message.objects.filter(conversation=conversation)
+                .order_by("-created_at", "-id")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if last:
+                wanted[last] = conversation
+            last_chat = (
+                Message.objects.filter(conversation=conversation)
+                .exclude(message_type=MessageType.ACTIVITY)
+                .exclude(private=True)
+                .order_by("-created_at", "-id")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if last_chat:
+                chat[last_chat] = conversation
+    if wanted or chat:
+        for message in Message.objects.filter(pk__in=[*wanted, *chat]).prefetch_related(
+            "attachments"
+        ):
+            if message.pk in wanted:
+                wanted[message.pk].last_messages = [message]
+            if message.pk in chat:
+                chat[message.pk].last_chat_message = message
+    return conversations
 
 
 @dataclass(frozen=True)
@@ -297,6 +349,16 @@ def visible_contacts(*, membership: AccountUser) -> QuerySet[Contact]:
     return Contact.objects.for_account(membership.account_id)
 
 
+def with_contact_inboxes(qs: QuerySet[Contact]) -> QuerySet[Contact]:
+    """The contacts' `contact_inboxes` with their inbox, in one prefetch query."""
+    return qs.prefetch_related(
+        Prefetch(
+            "contact_inboxes",
+            queryset=ContactInbox.objects.select_related("inbox").order_by("pk"),
+        )
+    )
+
+
 def contacts_list(*, membership: AccountUser, q: str = "") -> QuerySet[Contact]:
     qs = visible_contacts(membership=membership)
     if q:
@@ -311,6 +373,21 @@ def contacts_list(*, membership: AccountUser, q: str = "") -> QuerySet[Contact]:
 
 def contact_get(*, membership: AccountUser, contact_id: int | str) -> Contact:
     return get_or_not_found(visible_contacts(membership=membership), pk=contact_id)
+
+
+def contact_label_titles(*, contact: Contact) -> list[str]:
+    return list(
+        ContactLabel.objects.filter(contact=contact)
+        .order_by("label__title")
+        .values_list("label__title", flat=True)
+    )
+
+
+def contact_detail_get(*, membership: AccountUser, contact_id: int | str) -> Contact:
+    """A contact with its contact inboxes (what the contacts endpoints show)."""
+    return get_or_not_found(
+        with_contact_inboxes(visible_contacts(membership=membership)), pk=contact_id
+    )
 
 
 def contact_conversations(*, membership: AccountUser, contact: Contact) -> QuerySet[Conversation]:

@@ -93,7 +93,7 @@ class WorkspaceMixin(AccountMixin):
                 inbox=conversation.inbox, initial={"assignee": conversation.assignee_id}
             ),
             "forward_form": extra.pop("forward_form", None)
-            or ForwardForm(inbox=conversation.inbox),
+            or ForwardForm(inbox=conversation.inbox, agents_url=self.forward_agents_url()),
             "snooze_form": extra.pop("snooze_form", None) or SnoozeForm(),
             "priority_form": PriorityForm(initial={"priority": conversation.priority}),
             "labels_form": LabelsForm(
@@ -105,6 +105,12 @@ class WorkspaceMixin(AccountMixin):
             "filter_qs": self.filter_qs(),
             **extra,
         }
+
+    def forward_agents_url(self) -> str:
+        return reverse(
+            "conversations:forward_agents",
+            args=[self.account.pk, self.conversation().display_id],
+        )
 
     def pane(self, status: int = 200, **extra) -> HttpResponse:
         return render(
@@ -241,9 +247,23 @@ class AssignView(WorkspaceMixin, View):
         return self.after_action()
 
 
+class ForwardAgentsView(WorkspaceMixin, View):
+    """The Encaminhar dialog's agent list for the team chosen (htmx swaps the select)."""
+
+    def get(self, request, account_id: int, display_id: int):
+        inbox = self.conversation().inbox
+        team = None
+        if request.GET.get("team", "").isdigit():
+            team = teams_list(account=self.account).filter(pk=request.GET["team"]).first()
+        form = ForwardForm(inbox=inbox, team=team)
+        return render(request, "conversations/_forward_agents.html", {"field": form["assignee"]})
+
+
 class ForwardView(WorkspaceMixin, View):
     def post(self, request, account_id: int, display_id: int):
-        form = ForwardForm(request.POST, inbox=self.conversation().inbox)
+        form = ForwardForm(
+            request.POST, inbox=self.conversation().inbox, agents_url=self.forward_agents_url()
+        )
         if form.is_valid():
             try:
                 services.conversation_forward(
@@ -273,6 +293,16 @@ class StatusView(WorkspaceMixin, View):
             )
         except ValidationError as exc:
             return self.pane(status=422, flash_error=" ".join(exc.messages))
+        return self.after_action()
+
+
+class MuteView(WorkspaceMixin, View):
+    """Silenciar (resolves, and keeps the contact's messages quiet for a while) or undo it."""
+
+    def post(self, request, account_id: int, display_id: int):
+        mute = request.POST.get("muted") == "on"
+        service = services.conversation_mute if mute else services.conversation_unmute
+        service(account=self.account, actor=self.membership, conversation=self.conversation())
         return self.after_action()
 
 

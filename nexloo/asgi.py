@@ -14,7 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from conversations.routing import websocket_urlpatterns  # noqa: E402
-from nexloo.core import logsafe  # noqa: E402
+from nexloo.core import health, logsafe  # noqa: E402
 from nexloo.schedule import start_inprocess_ticker  # noqa: E402
 from whatsapp import webhook as whatsapp_webhook  # noqa: E402
 
@@ -50,6 +50,8 @@ def underscore_token_header(app):
 async def http(scope, receive, send):
     if scope["path"].startswith(whatsapp_webhook.PREFIX):
         return await whatsapp_webhook.app(scope, receive, send)
+    if scope["path"] in health.PATHS:
+        return await health.app(scope, receive, send)
     return await django_asgi(scope, receive, send)
 
 

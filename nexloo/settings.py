@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("NEXLOO_VAR_DIR", BASE_DIR / "var"))
+# Whatever the database: generated secrets, e-mails, media and Celery beat's schedule live here.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 
@@ -87,6 +89,7 @@ INSTALLED_APPS = [
     "conversations",
     "automations",
     "whatsapp",
+    "nexloo.demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -157,7 +160,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -217,7 +219,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
-# Periodic tasks live in nexloo/schedule.py (read by nexloo/celery.py).
+# Periodic tasks live in nexloo/schedule.py (read by nexloo/celery.py); beat keeps its state here.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Authentication ----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -370,6 +373,7 @@ SPECTACULAR_SETTINGS = {
 # --- Realtime ----------------------------------------------------------------------------------
 # Origins allowed to open the websocket besides the site's own host.
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
+CABLE_PING_SECONDS = env.float("CABLE_PING_SECONDS", default=3.0)  # ActionCable pings at /cable
 
 # --- Outbound webhooks (automation rules; account webhooks later) ------------------------------
 # Private, loopback and link-local targets are refused unless this is on (tests, closed networks).

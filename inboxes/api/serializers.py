@@ -67,6 +67,16 @@ class InboxSerializer(serializers.ModelSerializer):
     phone_number = serializers.SerializerMethodField()
     provider = serializers.SerializerMethodField()
     provider_config = serializers.SerializerMethodField()
+    channel_id = serializers.SerializerMethodField()
+    callback_webhook_url = serializers.SerializerMethodField()
+    webhook_url = serializers.SerializerMethodField()
+    # Chatwoot's fields for features Nexloo does not have (a web widget, CSAT, e-mail
+    # collection): constant, so that clients reading them find what that inbox does.
+    website_token = serializers.SerializerMethodField()
+    allow_messages_after_resolved = serializers.SerializerMethodField()
+    lock_to_single_conversation = serializers.SerializerMethodField()
+    enable_email_collect = serializers.SerializerMethodField()
+    csat_survey_enabled = serializers.SerializerMethodField()
 
     class Meta:
         model = Inbox
@@ -93,6 +103,14 @@ class InboxSerializer(serializers.ModelSerializer):
             "phone_number",
             "provider",
             "provider_config",
+            "channel_id",
+            "callback_webhook_url",
+            "webhook_url",
+            "website_token",
+            "allow_messages_after_resolved",
+            "lock_to_single_conversation",
+            "enable_email_collect",
+            "csat_survey_enabled",
         ]
 
     def get_channel_type(self, obj: Inbox) -> str:
@@ -118,6 +136,32 @@ class InboxSerializer(serializers.ModelSerializer):
 
     def get_provider(self, obj: Inbox) -> str | None:
         return self._channel(obj).get("provider")
+
+    def get_channel_id(self, obj: Inbox) -> int:
+        # The API channel has no row of its own: the inbox stands for it.
+        return self._channel(obj).get("channel_id") or obj.pk
+
+    def get_callback_webhook_url(self, obj: Inbox) -> str | None:
+        return self._channel(obj).get("callback_webhook_url")
+
+    def get_webhook_url(self, obj: Inbox) -> str | None:
+        return self._channel(obj).get("webhook_url")
+
+    def get_website_token(self, obj: Inbox) -> str | None:
+        return None
+
+    def get_allow_messages_after_resolved(self, obj: Inbox) -> bool:
+        return True
+
+    def get_lock_to_single_conversation(self, obj: Inbox) -> bool:
+        # A message after the conversation was resolved opens a new one.
+        return False
+
+    def get_enable_email_collect(self, obj: Inbox) -> bool:
+        return False
+
+    def get_csat_survey_enabled(self, obj: Inbox) -> bool:
+        return False
 
     @extend_schema_field(
         {

@@ -46,6 +46,7 @@ class ConversationListView(AccountAPIView):
     def get(self, request, account_id: int):
         f = ConversationFilter.from_params(request.query_params)
         page = selectors.conversations_page(membership=self.membership, f=f)
+        selectors.attach_last_messages(page.conversations)
         meta = (
             selectors.conversation_counts(membership=self.membership, f=f)
             if request.query_params.get("with_meta", "1") != "0"
@@ -192,6 +193,27 @@ class TogglePriorityView(ConversationScoped):
             actor=self.membership,
             conversation=self.conversation(),
             priority=payload.validated_data["priority"],
+        )
+        return Response(status=status.HTTP_200_OK)
+
+
+class MuteView(ConversationScoped):
+    """Chatwoot's mute: resolves the conversation and keeps the contact's messages in it for
+    six hours without reopening it."""
+
+    @extend_schema(operation_id="muteAConversation", tags=["Conversations"], request=None)
+    def post(self, request, account_id: int, conversation_id: int):
+        services.conversation_mute(
+            account=self.account, actor=self.membership, conversation=self.conversation()
+        )
+        return Response(status=status.HTTP_200_OK)
+
+
+class UnmuteView(ConversationScoped):
+    @extend_schema(operation_id="unmuteAConversation", tags=["Conversations"], request=None)
+    def post(self, request, account_id: int, conversation_id: int):
+        services.conversation_unmute(
+            account=self.account, actor=self.membership, conversation=self.conversation()
         )
         return Response(status=status.HTTP_200_OK)
 
