@@ -30,10 +30,14 @@ def send_invitation(invitation: Invitation, token: str) -> None:
     from django.utils.translation import gettext as _
 
     account = invitation.account
+    existing = invitation.user.has_usable_password()
     with translation.override(account.locale):
-        subject = _("Create your password and verify your account at %(account)s") % {
-            "account": account.name
-        }
+        if existing:
+            subject = _("You were invited to %(account)s") % {"account": account.name}
+        else:
+            subject = _("Create your password and verify your account at %(account)s") % {
+                "account": account.name
+            }
     _send(
         to=invitation.user,
         language=account.locale,
@@ -45,6 +49,7 @@ def send_invitation(invitation: Invitation, token: str) -> None:
             "invitation": invitation,
             "link": absolute_url(reverse("invitation_accept", args=[token])),
             "ttl_hours": int(settings.INVITATION_TTL.total_seconds() // 3600),
+            "existing": existing,
         },
     )
 

@@ -88,7 +88,7 @@ class AgentForm(forms.Form):
         if membership is not None:
             # Editing: the e-mail is the person's login and is theirs to change, not ours.
             del self.fields["email"]
-            self.initial.setdefault("name", membership.user.name)
+            self.initial.setdefault("name", membership.shown_name)
             self.initial.setdefault("role", membership.role)
 
     def save(self, *, actor: AccountUser) -> AccountUser | None:

@@ -136,6 +136,13 @@ class AccountUser(TenantModel):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=now)
+    # None while the person has not accepted the invitation (a pending membership gives no
+    # access); set when they follow the e-mailed link. Memberships made otherwise (sign-up,
+    # platform API) are accepted at once.
+    accepted_at = models.DateTimeField(null=True, blank=True, default=now)
+    # The account's own name for the person (what its administrators typed); the user's name,
+    # which is theirs and shown by every other account, is never changed by an account.
+    display_name = models.CharField(max_length=255, blank=True, default="")
     active_at = models.DateTimeField(null=True, blank=True)
     # Heartbeat of the person's open browsers. With `auto_offline`, someone whose browsers have
     # all been closed for PRESENCE_TIMEOUT counts as offline, whatever `availability` says.
@@ -155,6 +162,10 @@ class AccountUser(TenantModel):
     @property
     def is_administrator(self) -> bool:
         return self.role == Role.ADMINISTRATOR
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.user.name
 
 
 class PlatformApp(models.Model):

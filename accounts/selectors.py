@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from accounts.models import AccessToken, Account, AccountUser, PlatformApp, Role, User, hash_secret
 from nexloo.core.tenancy import get_or_not_found
@@ -11,16 +11,23 @@ from nexloo.core.tenancy import get_or_not_found
 
 def membership_get(*, user: User, account_id: int | str) -> AccountUser:
     """The user's membership in an account; NotFound when they have none (or it doesn't exist)."""
-    memberships = AccountUser.objects.select_related("account", "user").filter(user=user)
+    memberships = AccountUser.objects.select_related("account", "user").filter(
+        user=user, accepted_at__isnull=False
+    )
     return get_or_not_found(memberships, account_id=account_id)
 
 
 def memberships_of(*, user: User) -> QuerySet[AccountUser]:
-    return AccountUser.objects.filter(user=user).select_related("account").order_by("account__name")
+    return (
+        AccountUser.objects.filter(user=user, accepted_at__isnull=False)
+        .select_related("account")
+        .order_by("account__name")
+    )
 
 
-def _verified() -> Exists:
-    return Exists(
+def _verified() -> Q:
+    """The address is verified and the person accepted this account's invitation."""
+    return Q(accepted_at__isnull=False) & Exists(
         EmailAddress.objects.filter(user_id=OuterRef("user_id"), verified=True).filter(
             email__iexact=OuterRef("user__email")
         )
@@ -31,7 +38,7 @@ def with_verified(qs: QuerySet[AccountUser]) -> QuerySet[AccountUser]:
     """People by name, with `verified` annotated (one query); `qs` is already scoped."""
     return (
         qs.select_related("user")
-        .annotate(verified=_verified())
+        .annotate(verified=ExpressionWrapper(_verified(), output_field=BooleanField()))
         .order_by("user__name", "user__email")
     )
 

@@ -223,10 +223,32 @@ class InvitationAcceptView(View):
             status=status if invitation else 404,
         )
 
+    def _join(self, request, invitation):
+        """Someone who already has a password signs in as the invited user, then accepts."""
+        signed_in = request.user.is_authenticated and request.user.pk == invitation.user_id
+        if request.method == "POST" and signed_in:
+            try:
+                services.invitation_join(invitation=invitation, user=request.user)
+            except Conflict:
+                return self._unusable(request, invitation, "")
+            request.session[SESSION_ACCOUNT] = invitation.account_id
+            messages.success(
+                request, _("Welcome to %(account)s!") % {"account": invitation.account.name}
+            )
+            return redirect("account_home", account_id=invitation.account_id)
+        return render(
+            request,
+            "accounts/invitation_join.html",
+            {"invitation": invitation, "signed_in": signed_in},
+            status=200 if request.method == "GET" else 403,
+        )
+
     def get(self, request, token: str):
         invitation = self._invitation(token)
         if invitation is None or not invitation.is_usable():
             return self._unusable(request, invitation, token)
+        if services.invitation_for_existing_user(invitation):
+            return self._join(request, invitation)
         form = SetPasswordForm(user=invitation.user, initial={"name": invitation.user.name})
         return render(request, self.template, {"form": form, "invitation": invitation})
 
@@ -234,6 +256,8 @@ class InvitationAcceptView(View):
         invitation = self._invitation(token)
         if invitation is None or not invitation.is_usable():
             return self._unusable(request, invitation, token)
+        if services.invitation_for_existing_user(invitation):
+            return self._join(request, invitation)
         form = SetPasswordForm(request.POST, user=invitation.user)
         if form.is_valid():
             try:

@@ -3,6 +3,12 @@
 A browser authenticates with its session cookie; an API client with `api_access_token` (header or
 query string). The server picks the groups: one per account the user belongs to (or only the
 `account_id` asked for), never a group named by the client. Cross-origin browsers are refused.
+
+A socket ends with what opened it: it joins its user's control group and closes on a revoke that
+matches it (sign-out of its session, password change, token regeneration, removal from an
+account it follows; see accounts/sockets.py), and it re-checks its credential and memberships on
+every frame it receives (the browser pings every few seconds), which catches a session that
+expired or was flushed.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from django.conf import settings
 
 from accounts.presence import presence_heartbeat
 from accounts.selectors import memberships_of, token_owner
-from nexloo.core.realtime import user_group
+from nexloo.core.realtime import control_group, user_group
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +53,14 @@ def origin_allowed(scope) -> bool:
     return origin.rstrip("/") in {o.rstrip("/") for o in settings.WEBSOCKET_ALLOWED_ORIGINS}
 
 
-@database_sync_to_async
-def _user_for_token(token: str):
+def _token_user(token: str):
     owner = token_owner(token)
     if owner is None or owner.user is None or not owner.user.is_active:
         return None
     return owner.user
+
+
+_user_for_token = database_sync_to_async(_token_user)
 
 
 @database_sync_to_async
@@ -65,6 +73,32 @@ def _memberships(user, wanted: str | None) -> list[tuple[int, int]]:
         return [r for r in rows if r[0] == int(wanted)]
     except ValueError:
         return []
+
+
+@database_sync_to_async
+def _still_valid(*, user_id: int, token: str | None, session_key: str | None, accounts) -> bool:
+    """The credential that opened the socket still holds, and so does every membership."""
+    from importlib import import_module
+
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.utils.crypto import constant_time_compare
+
+    if token:
+        user = _token_user(token)
+        if user is None or user.pk != user_id:
+            return False
+    else:
+        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+        data = store.load() if session_key else {}
+        if str(data.get(SESSION_KEY)) != str(user_id):
+            return False
+        user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+        if user is None or not constant_time_compare(
+            data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()
+        ):
+            return False
+    followed = {m.account_id for m in memberships_of(user=user)}
+    return set(accounts) <= followed
 
 
 @database_sync_to_async
@@ -116,8 +150,13 @@ class PushConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.user_id = user.pk
+        self.token = token or None
+        session = self.scope.get("session")
+        self.session_key = None if token else getattr(session, "session_key", None)
+        self.account_ids = [account_id for account_id, _m in memberships]
         self.membership_ids = [membership_id for _account, membership_id in memberships]
         self.joined = [user_group(account_id, user.pk) for account_id, _m in memberships]
+        self.joined.append(control_group(user.pk))
         try:
             for group in self.joined:
                 await asyncio.wait_for(
@@ -142,6 +181,9 @@ class PushConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         # Only JSON text frames mean something; anything else is ignored, not fatal (the base
         # class raises, which drops the connection and logs an error for a stray frame).
+        if not await self._still_valid():
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
         if not text_data:
             return
         try:
@@ -170,3 +212,20 @@ class PushConsumer(AsyncJsonWebsocketConsumer):
 
     async def push_frame(self, message: dict) -> None:
         await self.send_json(message["frame"])
+
+    async def control_revoke(self, message: dict) -> None:
+        if message.get("session_key") and message["session_key"] != self.session_key:
+            return
+        if message.get("tokens") and not self.token:
+            return
+        if message.get("account_id") and message["account_id"] not in self.account_ids:
+            return
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def _still_valid(self) -> bool:
+        return await _still_valid(
+            user_id=self.user_id,
+            token=self.token,
+            session_key=self.session_key,
+            accounts=self.account_ids,
+        )

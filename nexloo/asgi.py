@@ -14,9 +14,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from conversations.routing import websocket_urlpatterns  # noqa: E402
-from nexloo.core import health  # noqa: E402
+from nexloo.core import health, logsafe  # noqa: E402
 from nexloo.schedule import start_inprocess_ticker  # noqa: E402
 from whatsapp import webhook as whatsapp_webhook  # noqa: E402
+
+logsafe.install()  # a socket's ?api_access_token= never reaches uvicorn's logs
 
 if not settings.REDIS_URL and settings.CELERY_TASK_ALWAYS_EAGER:
     start_inprocess_ticker()  # no Celery beat without Redis

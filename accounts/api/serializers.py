@@ -22,7 +22,7 @@ class AgentSerializer(serializers.Serializer):
     confirmed = serializers.SerializerMethodField()
     email = serializers.EmailField(source="user.email")
     available_name = serializers.CharField(source="user.available_name")
-    name = serializers.CharField(source="user.name")
+    name = serializers.CharField(source="shown_name")
     role = serializers.ChoiceField(choices=Role.choices)
     thumbnail = serializers.SerializerMethodField()
     custom_role_id = serializers.SerializerMethodField()

@@ -52,8 +52,8 @@ def invitation_send(
 ) -> Invitation | None:
     """(Re)sends the e-mail for a membership; a new link supersedes the older ones.
 
-    Returns the new invitation, or None when the user is already verified and has a password:
-    then they are only told they were added to the account.
+    Returns the new invitation, or None when the membership is already accepted and the user
+    verified with a password (then they are only told they were added).
     """
     from accounts import tasks  # tasks import services; imported here to keep that one-way
 
@@ -61,7 +61,7 @@ def invitation_send(
     if membership.account_id != account.pk:
         raise NotFound("agent not found")
     user = membership.user
-    if user.has_usable_password() and user_is_verified(user):
+    if membership.accepted_at is not None and user.has_usable_password() and user_is_verified(user):
         enqueue_on_commit(tasks.send_added_to_account, membership.account_id, user.pk)
         return None
     now = timezone.now()
@@ -92,7 +92,7 @@ def invitation_renew(*, invitation: Invitation) -> Invitation | None:
         .filter(account_id=invitation.account_id, user_id=invitation.user_id)
         .first()
     )
-    if membership is None or user_is_verified(membership.user):
+    if membership is None or (membership.accepted_at and user_is_verified(membership.user)):
         return None
     latest = (
         Invitation.objects.filter(account_id=invitation.account_id, user_id=invitation.user_id)
@@ -102,6 +102,33 @@ def invitation_renew(*, invitation: Invitation) -> Invitation | None:
     if latest and latest.created_at > timezone.now() - INVITATION_RESEND_COOLDOWN:
         return None
     return invitation_send(account=membership.account, actor=None, membership=membership)
+
+
+def invitation_for_existing_user(invitation: Invitation) -> bool:
+    """Whether the link is for someone who already has a password (they sign in and accept)."""
+    return invitation.user.has_usable_password() and user_is_verified(invitation.user)
+
+
+@transaction.atomic
+def invitation_join(*, invitation: Invitation, user: User) -> AccountUser:
+    """A signed-in existing user accepts an invitation addressed to them."""
+    invitation = Invitation.objects.select_for_update(of=("self",)).get(pk=invitation.pk)
+    if not invitation.is_usable() or invitation.user_id != user.pk:
+        raise Conflict(_("This link is no longer valid."))
+    return _accept(invitation)
+
+
+def _accept(invitation: Invitation) -> AccountUser:
+    now = timezone.now()
+    invitation.used_at = now
+    invitation.save(update_fields=["used_at"])
+    AccountUser.objects.filter(
+        account_id=invitation.account_id, user_id=invitation.user_id, accepted_at=None
+    ).update(accepted_at=now)
+    Invitation.objects.filter(
+        account_id=invitation.account_id, user_id=invitation.user_id, used_at=None, revoked_at=None
+    ).update(revoked_at=now)
+    return AccountUser.objects.get(account_id=invitation.account_id, user_id=invitation.user_id)
 
 
 @transaction.atomic
@@ -119,9 +146,5 @@ def invitation_accept(*, invitation: Invitation, password: str, name: str | None
         user_update(user=user, name=name)
     user_set_password(user=user, password=password)
     _mark_verified(user)
-    now = timezone.now()
-    invitation.used_at = now
-    invitation.save(update_fields=["used_at"])
-    # The user's other pending links (other accounts, older sends) all lead here; close them.
-    Invitation.objects.filter(user=user, used_at=None, revoked_at=None).update(revoked_at=now)
+    _accept(invitation)
     return user

@@ -18,7 +18,8 @@ from accounts.models import (
 )
 from accounts.services.common import _validate_availability, _validate_role, require_admin
 from accounts.services.invitations import invitation_send
-from accounts.services.users import _normalize_email, user_create, user_update
+from accounts.services.users import _normalize_email, user_create
+from accounts.sockets import after_commit_revoke
 from nexloo.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
 
@@ -31,6 +32,8 @@ def account_user_add(
     inviter: User | None = None,
     availability: str = Availability.OFFLINE,
     auto_offline: bool = True,
+    pending: bool = False,
+    display_name: str = "",
 ) -> AccountUser:
     _validate_role(role)
     availability = _validate_availability(availability)
@@ -43,6 +46,8 @@ def account_user_add(
                 inviter=inviter,
                 availability=availability,
                 auto_offline=auto_offline,
+                accepted_at=None if pending else timezone.now(),
+                display_name=display_name,
             )
     except IntegrityError as exc:
         raise ValidationError(
@@ -63,11 +68,13 @@ def agent_add(
     availability: str = Availability.OFFLINE,
     auto_offline: bool = True,
 ) -> AccountUser:
-    """Adds a person to the account and e-mails them.
+    """Invites a person to the account: a *pending* membership and an e-mailed link.
 
-    A new address becomes a new user, who receives the link to create a password and verify the
-    account. An existing user is linked to this account (their password stays theirs) and is
-    told so; if they never finished their own verification they get a fresh link too.
+    A new address becomes a new user, whose link creates their password and verifies the
+    address. An existing user's link asks them to sign in and accept; until then they are not
+    in the account ("Verificação pendente"). The answer is the same either way, so the caller
+    learns nothing about the address; the name typed here is the account's own name for them
+    (`display_name`), never a change of the user's name.
     """
     require_admin(actor, account)
     email = _normalize_email(email)
@@ -89,6 +96,8 @@ def agent_add(
         inviter=actor.user if actor else None,
         availability=availability,
         auto_offline=auto_offline,
+        pending=True,
+        display_name=name,
     )
     invitation_send(account=account, actor=actor, membership=membership)
     return membership
@@ -119,9 +128,13 @@ def agent_update(
         membership.availability = _validate_availability(availability)
     if auto_offline is not None:
         membership.auto_offline = auto_offline
-    membership.save()
     if name is not None:
-        user_update(user=membership.user, name=name)
+        # The account's name for them; the person's own name is theirs (see agent_add).
+        name = name.strip()
+        if not name:
+            raise ValidationError({"name": _("Enter the name.")})
+        membership.display_name = name[:255]
+    membership.save()
     account_events.account_user_updated(membership=membership, actor=actor)
     if membership.availability != availability_before:
         # The same announcement as the person's own selector: screens and the queues follow.
@@ -174,6 +187,7 @@ def agent_remove(*, account: Account, actor: AccountUser | None, membership: Acc
     snapshot = account_events.membership_snapshot(membership)
     membership.delete()
     account_events.account_user_removed(snapshot=snapshot, actor=actor)
+    after_commit_revoke(membership.user_id, account_id=account.pk)
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from accounts.models import (
     hash_secret,
 )
 from accounts.services.common import _validate_locale
+from accounts.sockets import after_commit_revoke
 from nexloo.core import realtime
 from nexloo.core.errors import ValidationError
 
@@ -130,15 +131,18 @@ def user_set_password(*, user: User, password: str) -> User:
     _validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
+    after_commit_revoke(user.pk)  # sockets opened with the old password's sessions
     return user
 
 
 @transaction.atomic
 def access_token_regenerate(*, user: User) -> str:
-    """Replaces the user's API token and pubsub token; the old ones stop working at once (the
-    `/cable` sockets subscribed with the old pubsub token are closed on commit)."""
+    """Replaces the user's API token and pubsub token; the old ones stop working at once: the
+    `/ws/` sockets opened with the old token and the `/cable` sockets subscribed with the old
+    pubsub token are closed on commit."""
     old = AccessToken.objects.filter(user=user).values_list("pubsub_token", flat=True).first()
     token = _issue_token(user=user)
+    after_commit_revoke(user.pk, tokens=True)
     if old:
         transaction.on_commit(partial(realtime.close_subscriptions, old))
     return token

@@ -40,6 +40,32 @@ def user_group(account_id: int, user_id: int) -> str:
     return f"account.{account_id}.user.{user_id}"
 
 
+# Every socket also joins its user's control group; a revoke closes the sockets it matches.
+CONTROL_TYPE = "control.revoke"  # handled by the consumer's `control_revoke` method
+
+
+def control_group(user_id: int) -> str:
+    return f"user.{user_id}.control"
+
+
+def revoke_sockets(
+    user_id: int,
+    *,
+    session_key: str | None = None,
+    tokens: bool = False,
+    account_id: int | None = None,
+) -> None:
+    """Closes the user's open sockets: all of them, or only those of one session, those opened
+    with a token, or those following one account. Call it after the commit that revoked."""
+    message = {
+        "type": CONTROL_TYPE,
+        "session_key": session_key,
+        "tokens": tokens,
+        "account_id": account_id,
+    }
+    _send_control(control_group(user_id), message)
+
+
 def subscription_group(pubsub_token: str) -> str:
     """The group of the `/cable` sockets subscribed with this pubsub token (to close them when
     the token is replaced). Hashed: group names have a restricted alphabet and length."""
@@ -51,11 +77,14 @@ CLOSE_TYPE = "push.close"  # handled by the consumers' `push_close` method
 
 def close_subscriptions(pubsub_token: str) -> None:
     """Closes the sockets subscribed with a pubsub token that was just replaced."""
+    _send_control(subscription_group(pubsub_token), {"type": CLOSE_TYPE})
+
+
+def _send_control(group: str, message: dict[str, Any]) -> None:
+    """A control message (not a numbered frame) to one group, without waiting for Redis."""
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": CLOSE_TYPE}
-    group = subscription_group(pubsub_token)
     if isinstance(layer, InMemoryChannelLayer):
         async_to_sync(layer.group_send)(group, message)
         return

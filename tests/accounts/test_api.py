@@ -330,3 +330,52 @@ def test_underscore_header_is_handed_to_django_under_its_dashed_name():
     asyncio.run(underscore_token_header(inner)(scope, None, None))
     dashed = [v for k, v in seen["headers"] if k == b"api-access-token"]
     assert dashed == [b"real"]
+
+
+class TestInvitingSomeoneWhoAlreadyHasAUser:
+    """Issue 8 §1: an administrator of A can neither pull B's people into A nor rename them."""
+
+    def test_known_and_unknown_addresses_answer_alike(self, admin_api, account, outsider):
+        from accounts.models import AccountUser
+
+        url = f"/api/v1/accounts/{account.pk}/agents"
+        known = admin_api.post(
+            url, {"name": "Otto", "email": outsider.user.email, "role": "agent"}, format="json"
+        )
+        unknown = admin_api.post(
+            url, {"name": "Nova", "email": "nova@exemplo.com.br", "role": "agent"}, format="json"
+        )
+        assert known.status_code == unknown.status_code == 200
+        a, b = known.json(), unknown.json()
+        assert set(a) == set(b)
+        assert a["confirmed"] is b["confirmed"] is False  # "Verificação pendente" for both
+        assert (a["name"], b["name"]) == ("Otto", "Nova")  # what was typed, not their name
+        for key in set(a) - {"id", "name", "email", "available_name", "thumbnail"}:
+            assert a[key] == b[key], key
+        pending = AccountUser.objects.get(account=account, user=outsider.user)
+        assert pending.accepted_at is None
+        # Until they accept, A is not theirs: B's administrator's token still gets 404 in A.
+        from tests.conftest import api_client_for
+
+        assert api_client_for(outsider).get(url).status_code == 404
+
+    def test_renaming_an_agent_never_changes_their_name_elsewhere(
+        self, admin_api, account, outsider, on_commit
+    ):
+        from accounts.models import AccountUser
+
+        AccountUser.objects.create(account=account, user=outsider.user, role="agent")
+        response = admin_api.patch(
+            f"/api/v1/accounts/{account.pk}/agents/{outsider.user_id}",
+            {"name": "Apelido em A"},
+            format="json",
+        )
+        assert response.status_code == 200 and response.json()["name"] == "Apelido em A"
+        outsider.user.refresh_from_db()
+        assert outsider.user.name == "Otto de Fora"
+        from tests.conftest import api_client_for
+
+        theirs = api_client_for(outsider)
+        assert theirs.get("/api/v1/profile").json()["name"] == "Otto de Fora"
+        in_b = theirs.get(f"/api/v1/accounts/{outsider.account_id}/agents").json()
+        assert [row["name"] for row in in_b] == ["Otto de Fora"]

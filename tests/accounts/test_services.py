@@ -81,14 +81,24 @@ class TestAgentAdd:
         add_agent(account, admin, on_commit)
         assert "Create your password and verify your account" in mail.outbox[0].subject
 
-    def test_existing_user_is_linked_and_keeps_their_password(self, account, admin, on_commit):
-        elsewhere = AccountUserFactory(user__email="carla@exemplo.com.br")
+    def test_existing_user_is_invited_not_pulled_in(self, account, admin, on_commit):
+        elsewhere = AccountUserFactory(user__email="carla@exemplo.com.br", user__name="Carla B")
         membership = add_agent(account, admin, on_commit, email="CARLA@exemplo.com.br")
         assert membership.user == elsewhere.user
         assert membership.user.check_password("Senha-de-teste-42")
-        assert not Invitation.objects.filter(user=elsewhere.user).exists()
+        assert membership.accepted_at is None  # pending: no access until they accept
+        with pytest.raises(NotFound):
+            selectors.membership_get(user=elsewhere.user, account_id=account.pk)
+        assert [m.account_id for m in selectors.memberships_of(user=elsewhere.user)] == [
+            elsewhere.account_id
+        ]
+        assert Invitation.objects.filter(user=elsewhere.user, account=account).count() == 1
         assert len(mail.outbox) == 1
-        assert "Agora você faz parte da conta" in mail.outbox[0].subject
+        assert "Você foi convidado" in mail.outbox[0].subject
+        # The name typed is this account's name for them; theirs is unchanged.
+        assert membership.shown_name == "Carla Comercial"
+        elsewhere.user.refresh_from_db()
+        assert elsewhere.user.name == "Carla B"
 
     def test_duplicate_email_in_the_same_account_changes_nothing(self, account, admin, on_commit):
         add_agent(account, admin, on_commit)
@@ -191,11 +201,12 @@ class TestRemoveAndUpdate:
             )
         agent.refresh_from_db()
         agent.user.refresh_from_db()
-        assert (agent.role, agent.availability, agent.user.name) == (
+        assert (agent.role, agent.availability, agent.shown_name) == (
             "administrator",
             "online",
             "Sofia S.",
         )
+        assert agent.user.name == "Sofia Secretária"  # the person's own name is theirs
         assert [e.name for e in recorded_events] == ["account_user.updated"]
 
     def test_availability_change_emits_presence_update(

@@ -151,7 +151,9 @@ class TestEditRemoveResend:
         response = client.post(url, {"name": "Sofia", "role": "administrator"})
         assert response.status_code == 302
         agent.refresh_from_db()
-        assert agent.role == Role.ADMINISTRATOR and agent.user.name == "Sofia"
+        assert agent.role == Role.ADMINISTRATOR and agent.shown_name == "Sofia"
+        agent.user.refresh_from_db()
+        assert agent.user.name == "Sofia Secretária"  # the person's name is not the account's
 
     def test_demoting_the_last_admin_shows_why(self, login, account, admin):
         url = reverse("settings_agent_edit", args=[account.pk, admin.user_id])

@@ -143,3 +143,15 @@ def test_an_unhandled_api_error_is_json_even_with_debug(admin, admin_api, settin
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
     assert "boom" not in response.content.decode()
+
+
+def test_options_on_every_account_endpoint_is_never_a_500(admin, admin_api):
+    import re
+
+    for route, _cls in account_api_views():
+        path = "/" + re.sub(
+            r"<(?:\w+:)?(\w+)>",
+            lambda m: str(admin.account_id) if m.group(1) == "account_id" else "1",
+            route,
+        )
+        assert admin_api.options(path).status_code < 500, path

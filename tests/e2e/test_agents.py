@@ -64,3 +64,46 @@ def test_admin_adds_agent_who_sets_password_from_the_email(live_server_url, new_
     expect(admin.locator('tr[data-agent-email="sofia@cenario4.com.br"]')).to_contain_text(
         "Verificado"
     )
+
+
+def test_a_user_of_another_account_accepts_by_email_and_then_sees_both(live_server_url, new_page):
+    """Issue 8 §1: adding someone who already has a user invites them; they are in only after
+    following the e-mailed link and signing in, and their name stays theirs."""
+    a = services.account_create_with_admin(
+        name="Loja A", admin_email="ana@loja-a.com.br", admin_name="Ana", password="Senha-da-ana-1"
+    )
+    b = services.account_create_with_admin(
+        name="Loja B", admin_email="bia@loja-b.com.br", admin_name="Bia", password="Senha-da-bia-1"
+    )
+    admin = new_page("admin-a")
+    sign_in(admin, live_server_url, "ana@loja-a.com.br", "Senha-da-ana-1")
+    admin.goto(f"{live_server_url}/app/accounts/{a.account.pk}/settings/agents/new/")
+    admin.get_by_label("Nome").fill("Bia da Loja B")
+    admin.get_by_label("E-mail").fill("bia@loja-b.com.br")
+    admin.get_by_role("button", name="Adicionar agente").click()
+    row = admin.locator('tr[data-agent-email="bia@loja-b.com.br"]')
+    expect(row).to_contain_text("Verificação pendente")
+
+    # Bia, signed in to B, does not have A yet.
+    bia = new_page("bia")
+    sign_in(bia, live_server_url, "bia@loja-b.com.br", "Senha-da-bia-1")
+    bia.goto(f"{live_server_url}/app/accounts/{a.account.pk}/")
+    assert "Loja A" not in bia.content() or bia.title().startswith("404")
+    expect(bia.locator("#account-switch")).to_have_count(0)
+
+    message = next(m for m in mail.outbox if m.to == ["bia@loja-b.com.br"])
+    assert "Você foi convidado(a) para Loja A" in message.subject
+    link = re.search(r"https?://\S+/invitation/\S+/", message.body).group(0)
+    bia.goto(link)
+    expect(bia.get_by_role("heading", name="Aceitar o convite")).to_be_visible()
+    bia.get_by_role("button", name="Entrar em Loja A").click()
+    bia.wait_for_url(f"**/app/accounts/{a.account.pk}/**")
+    expect(bia.get_by_role("status")).to_contain_text("Bem-vindo(a) à Loja A")
+    switch = bia.locator("#account-switch")
+    expect(switch.locator("option")).to_have_text(["Loja A", "Loja B"])
+    # Her own name is unchanged: B (and her profile) still say "Bia".
+    expect(bia.locator(".me .who")).to_have_text("Bia")
+
+    admin.reload()
+    expect(admin.locator('tr[data-agent-email="bia@loja-b.com.br"]')).to_contain_text("Verificado")
+    assert b.account.pk != a.account.pk

@@ -1,0 +1,148 @@
+# ruff: noqa: F811  (the `people` fixture is imported from test_realtime)
+"""Issue 8 §3: a websocket ends with what opened it — sign-out, a flushed or expired session,
+a password change, token regeneration, removal from the account — with the real ASGI
+application, Channels' communicator and the Redis channel layer."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import reverse
+
+from accounts import services as account_services
+from tests.conversations.test_realtime import (  # noqa: F401  (the fixture)
+    Socket,
+    after_commit,
+    people,
+    run,
+    token_for,
+)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_passwords")]
+
+ORIGIN = (b"origin", b"http://testserver")
+
+
+def signed_in(membership) -> tuple[Client, bytes]:
+    client = Client()
+    client.force_login(membership.user, backend="django.contrib.auth.backends.ModelBackend")
+    name = settings.SESSION_COOKIE_NAME
+    return client, f"{name}={client.cookies[name].value}".encode()
+
+
+async def open_socket(*, cookie: bytes | None = None, token: str | None = None) -> Socket:
+    if token:
+        socket = Socket(f"?api_access_token={token}")
+    else:
+        socket = Socket(headers=[(b"cookie", cookie), ORIGIN])
+    ok, detail = await socket.connect()
+    assert ok, detail
+    return socket
+
+
+async def closed(socket: Socket, timeout: float = 5) -> int | None:
+    """The close code the server sent (frames before it skipped)."""
+    while True:
+        output = await socket.communicator.receive_output(timeout=timeout)
+        if output["type"] == "websocket.close":
+            socket.connected = False
+            return output.get("code")
+
+
+async def still_open(socket: Socket) -> bool:
+    await socket.communicator.send_json_to({"type": "ping"})
+    return (await socket.communicator.receive_json_from(timeout=5)) == {"type": "pong"}
+
+
+def test_signing_out_closes_that_sessions_sockets_only(people):
+    browser, cookie = signed_in(people.sofia)
+    _other_browser, other_cookie = signed_in(people.sofia)
+
+    async def scenario():
+        mine = await open_socket(cookie=cookie)
+        other = await open_socket(cookie=other_cookie)
+        await sync_to_async(browser.post)(reverse("account_logout"))
+        assert await closed(mine) == 4401
+        assert await still_open(other)  # her other browser is still signed in
+        await other.close()
+
+    run(scenario)
+
+
+def test_a_flushed_or_expired_session_closes_on_the_next_frame(people):
+    _browser, cookie = signed_in(people.sofia)
+
+    async def scenario():
+        socket = await open_socket(cookie=cookie)
+        assert await still_open(socket)
+        await sync_to_async(lambda: Session.objects.all().delete())()
+        await socket.communicator.send_json_to({"type": "ping"})
+        assert await closed(socket) == 4401
+
+    run(scenario)
+
+
+def test_a_password_change_closes_every_socket_of_the_person(people):
+    _browser, cookie = signed_in(people.sofia)
+
+    async def scenario():
+        token = await sync_to_async(token_for)(people.sofia)
+        by_session = await open_socket(cookie=cookie)
+        by_token = await open_socket(token=token)
+        await after_commit(
+            lambda: account_services.user_set_password(
+                user=people.sofia.user, password="Outra-senha-forte-7"
+            )
+        )
+        assert await closed(by_session) == 4401
+        assert await closed(by_token) == 4401
+
+    run(scenario)
+
+
+def test_regenerating_the_token_closes_the_sockets_it_opened(people):
+    _browser, cookie = signed_in(people.sofia)
+
+    async def scenario():
+        token = await sync_to_async(token_for)(people.sofia)
+        by_token = await open_socket(token=token)
+        by_session = await open_socket(cookie=cookie)
+        await after_commit(lambda: account_services.access_token_regenerate(user=people.sofia.user))
+        assert await closed(by_token) == 4401
+        assert await still_open(by_session)  # the browser did not use the token
+        await by_session.close()
+        # The old token opens nothing any more.
+        assert await Socket(f"?api_access_token={token}").connect() == (False, 4401)
+
+    run(scenario)
+
+
+def test_removal_from_the_account_closes_the_socket(people):
+    async def scenario():
+        token = await sync_to_async(token_for)(people.sofia)
+        socket = await open_socket(token=token)
+        await after_commit(
+            lambda: account_services.agent_remove(
+                account=people.account, actor=people.ana, membership=people.sofia
+            )
+        )
+        assert await closed(socket) == 4401
+
+    run(scenario)
+
+
+def test_a_revoked_token_is_noticed_on_the_next_frame_even_without_the_event(people, monkeypatch):
+    """If the revoke event is lost (Redis hiccup), the next frame still ends the socket."""
+
+    async def scenario():
+        token = await sync_to_async(token_for)(people.sofia)
+        socket = await open_socket(token=token)
+        monkeypatch.setattr("accounts.sockets.revoke_sockets", lambda *a, **k: None)
+        await after_commit(lambda: account_services.access_token_regenerate(user=people.sofia.user))
+        await socket.communicator.send_json_to({"type": "ping"})
+        assert await closed(socket) == 4401
+
+    run(scenario)
