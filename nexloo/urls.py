@@ -10,8 +10,16 @@ from conversations.api.urls import urlpatterns as conversations_api
 from inboxes.api.urls import urlpatterns as inboxes_api
 from nexloo import devmail
 from teams.api.urls import urlpatterns as teams_api
+from webhooks.api.urls import urlpatterns as webhooks_api
 
-api_v1 = [*accounts_api, *inboxes_api, *teams_api, *conversations_api, *automations_api]
+api_v1 = [
+    *accounts_api,
+    *inboxes_api,
+    *teams_api,
+    *conversations_api,
+    *automations_api,
+    *webhooks_api,
+]
 
 urlpatterns = [
     path("", include("accounts.urls")),
@@ -20,6 +28,7 @@ urlpatterns = [
     path("", include("conversations.urls")),
     path("", include("automations.urls")),
     path("", include("whatsapp.urls")),
+    path("", include("webhooks.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
