@@ -9,6 +9,7 @@ that only moves forward (conditional updates, see services.message_status_update
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.db import models
 from django.db.models import Q
@@ -130,6 +131,9 @@ class Conversation(TenantModel):
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    # Muted (Chatwoot's mute): resolved, and the contact's messages until then are kept in it
+    # without reopening it, greeting them or queueing it for anyone.
+    muted_until = models.DateTimeField(null=True, blank=True)
     assignee = models.ForeignKey(
         "accounts.AccountUser",
         null=True,
@@ -164,6 +168,9 @@ class Conversation(TenantModel):
     custom_attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def is_muted(self, at: datetime | None = None) -> bool:
+        return self.muted_until is not None and self.muted_until > (at or now())
 
     class Meta:
         verbose_name = _("conversation")

@@ -30,6 +30,7 @@ from conversations.models import (
     Status,
 )
 from inboxes.models import InboxMember
+from nexloo.core.params import MAX_ID, query_int, query_page, query_text, query_texts
 from nexloo.core.tenancy import get_or_not_found
 
 PAGE_SIZE = 25
@@ -56,28 +57,18 @@ class ConversationFilter:
 
     @classmethod
     def from_params(cls, params) -> ConversationFilter:
-        def number(name: str) -> int | None:
-            try:
-                return int(params.get(name)) if params.get(name) not in (None, "") else None
-            except (TypeError, ValueError):
-                return None
-
-        labels = (
-            params.getlist("labels[]") or params.getlist("labels")
-            if hasattr(params, "getlist")
-            else []
-        )
-        labels = tuple(t for raw in labels for t in str(raw).split(",") if t.strip())
+        """The list's query parameters; BadParameter (4xx) for ids, pages or text it cannot
+        read."""
         assignee_type = params.get("assignee_type") or "all"
         status = params.get("status") or Status.OPEN
         return cls(
             assignee_type=assignee_type if assignee_type in ASSIGNEE_TYPES else "all",
             status=status if status in (*Status.values, "all") else Status.OPEN,
-            inbox_id=number("inbox_id"),
-            team_id=number("team_id"),
-            labels=labels,
-            q=(params.get("q") or "").strip()[:100],
-            page=max(1, number("page") or 1),
+            inbox_id=query_int(params, "inbox_id"),
+            team_id=query_int(params, "team_id"),
+            labels=query_texts(params, "labels"),
+            q=query_text(params, "q"),
+            page=query_page(params),
         )
 
 
@@ -119,7 +110,7 @@ def _base(
         match = Q(contact_id__in=Subquery(contacts.values("pk"))) | Q(
             pk__in=Subquery(written.values("conversation_id"))
         )
-        if term.isdigit():
+        if term.isascii() and term.isdigit() and int(term) <= MAX_ID:  # not "①", not 2**64
             match |= Q(display_id=int(term))
         qs = qs.filter(match)
     if with_assignee:
@@ -406,19 +397,19 @@ def contact_conversations(*, membership: AccountUser, contact: Contact) -> Query
 # --- Labels, canned responses --------------------------------------------------------------------
 
 
-def labels_list(*, account_id: int) -> QuerySet[Label]:
-    return Label.objects.for_account(account_id).order_by("title")
+def labels_list(*, membership: AccountUser) -> QuerySet[Label]:
+    return Label.objects.for_account(membership.account_id).order_by("title")
 
 
-def canned_responses(*, account_id: int, q: str = "") -> QuerySet[CannedResponse]:
-    qs = CannedResponse.objects.for_account(account_id)
+def canned_responses(*, membership: AccountUser, q: str = "") -> QuerySet[CannedResponse]:
+    qs = CannedResponse.objects.for_account(membership.account_id)
     if q:
         qs = qs.filter(Q(short_code__icontains=q) | Q(content__icontains=q))
     return qs.order_by("short_code")
 
 
-def canned_response_get(*, account_id: int, pk: int | str) -> CannedResponse:
-    return get_or_not_found(CannedResponse.objects.for_account(account_id), pk=pk)
+def canned_response_get(*, membership: AccountUser, pk: int | str) -> CannedResponse:
+    return get_or_not_found(CannedResponse.objects.for_account(membership.account_id), pk=pk)
 
 
 # --- The engine's view of the work -------------------------------------------------------------

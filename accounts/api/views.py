@@ -123,7 +123,7 @@ class AgentListView(AccountAPIView):
     serializer_class = AgentSerializer
 
     def scoped_queryset(self, account):
-        return selectors.agents_list(account=account)
+        return selectors.agents_list(membership=self.membership)
 
     @extend_schema(
         operation_id="get-account-agents", tags=["Agents"], responses=AgentSerializer(many=True)
@@ -150,7 +150,7 @@ class AgentListView(AccountAPIView):
             availability=data.get("availability", "offline"),
             auto_offline=data["auto_offline"],
         )
-        agent = selectors.agent_get(account=self.account, user_id=membership.user_id)
+        agent = selectors.agent_get(membership=self.membership, user_id=membership.user_id)
         return Response(AgentSerializer(agent).data, status=status.HTTP_200_OK)
 
 
@@ -160,7 +160,7 @@ class AgentDetailView(AccountAPIView):
     lookup_field = "user_id"
 
     def scoped_queryset(self, account):
-        return selectors.agents_list(account=account)
+        return selectors.agents_list(membership=self.membership)
 
     @extend_schema(
         operation_id="update-agent-in-account",
@@ -182,7 +182,7 @@ class AgentDetailView(AccountAPIView):
             availability=data.get("availability"),
             auto_offline=data.get("auto_offline"),
         )
-        agent = selectors.agent_get(account=self.account, user_id=agent.user_id)
+        agent = selectors.agent_get(membership=self.membership, user_id=agent.user_id)
         return Response(AgentSerializer(agent).data)
 
     @extend_schema(operation_id="delete-agent-from-account", tags=["Agents"], responses={200: None})

@@ -24,6 +24,7 @@ from conversations.models import (
 from inboxes.api.serializers import CHATWOOT_CHANNEL
 from inboxes.extensions import channel_payloads
 from inboxes.models import Inbox
+from nexloo.core.params import MAX_TIMESTAMP, json_validator
 
 SENDER_TYPES = {
     "contact": "contact",
@@ -186,8 +187,8 @@ class ContactWriteSerializer(serializers.Serializer):
     email = serializers.CharField(max_length=254, required=False, allow_blank=True)
     phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
     identifier = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    custom_attributes = serializers.DictField(required=False)
-    additional_attributes = serializers.DictField(required=False)
+    custom_attributes = serializers.DictField(required=False, validators=[json_validator])
+    additional_attributes = serializers.DictField(required=False, validators=[json_validator])
 
 
 class AttachmentSerializer(serializers.Serializer):
@@ -475,7 +476,7 @@ class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
         return delivery.can_reply(obj)
 
     def get_muted(self, obj) -> bool:
-        return False
+        return obj.is_muted()
 
 
 class ConversationCreateSerializer(serializers.Serializer):
@@ -487,9 +488,9 @@ class ConversationCreateSerializer(serializers.Serializer):
     )
     assignee_id = serializers.IntegerField(required=False, allow_null=True)
     team_id = serializers.IntegerField(required=False, allow_null=True)
-    message = serializers.DictField(required=False)
-    additional_attributes = serializers.DictField(required=False)
-    custom_attributes = serializers.DictField(required=False)
+    message = serializers.DictField(required=False, validators=[json_validator])
+    additional_attributes = serializers.DictField(required=False, validators=[json_validator])
+    custom_attributes = serializers.DictField(required=False, validators=[json_validator])
 
     def validate(self, attrs):
         if not attrs.get("contact_id") and not attrs.get("source_id"):
@@ -500,7 +501,11 @@ class ConversationCreateSerializer(serializers.Serializer):
 class ToggleStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[*Status.values, "toggle"], required=False)
     snoozed_until = serializers.IntegerField(
-        required=False, allow_null=True, help_text="Unix seconds"
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=MAX_TIMESTAMP,
+        help_text="Unix seconds (until 9999-12-31)",
     )
 
 
@@ -541,12 +546,13 @@ class MessageCreateSerializer(serializers.Serializer):
         choices=["outgoing", "incoming"], required=False, default="outgoing"
     )
     private = serializers.BooleanField(required=False, default=False)
-    content_type = serializers.CharField(required=False, default="text")
-    content_attributes = serializers.DictField(required=False)
+    content_type = serializers.CharField(required=False, default="text", max_length=32)
+    content_attributes = serializers.DictField(required=False, validators=[json_validator])
     source_id = serializers.CharField(required=False, allow_blank=True, max_length=255)
     attachments = FileListField(child=serializers.FileField(), required=False)
     template_params = serializers.DictField(
         required=False,
+        validators=[json_validator],
         help_text="Chatwoot's: an approved WhatsApp template, {name, language, category, "
         "processed_params: {'1': 'value', …}}. The only kind of message a WhatsApp inbox may "
         "send more than 24 hours after the contact's last message.",

@@ -25,6 +25,8 @@ urlpatterns = [
         views.TogglePriorityView.as_view(),
         name="api_conversation_toggle_priority",
     ),
+    path(c + "/mute", views.MuteView.as_view(), name="api_conversation_mute"),
+    path(c + "/unmute", views.UnmuteView.as_view(), name="api_conversation_unmute"),
     path(c + "/assignments", views.AssignmentsView.as_view(), name="api_conversation_assignments"),
     path(c + "/labels", views.ConversationLabelsView.as_view(), name="api_conversation_labels"),
     path(

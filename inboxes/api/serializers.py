@@ -20,6 +20,7 @@ from inboxes.schedule import (
     intervals_payload,
     rules_by_day,
 )
+from nexloo.core.params import MAX_INT, json_validator
 
 CHATWOOT_CHANNEL = {
     ChannelType.API: "Channel::Api",
@@ -176,8 +177,18 @@ class InboxSerializer(serializers.ModelSerializer):
 
 
 class IntervalSerializer(serializers.Serializer):
-    open = serializers.CharField()
-    close = serializers.CharField()
+    open = serializers.CharField(max_length=5)
+    close = serializers.CharField(max_length=5)
+
+    def validate(self, attrs: dict) -> dict:
+        # A PATCH validates with partial=True, which DRF passes down to nested fields; an
+        # interval is whole or it is nothing.
+        missing = [name for name in ("open", "close") if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: [_("This field is required.")] for name in missing}
+            )
+        return attrs
 
 
 def day_hours_from_payload(item: dict) -> DayHours:
@@ -264,10 +275,17 @@ def schedule_errors(exc: DjangoValidationError) -> DjangoValidationError:
     return DjangoValidationError(out)
 
 
+class AutoAssignmentConfigSerializer(serializers.Serializer):
+    max_assignment_limit = serializers.IntegerField(
+        min_value=1, max_value=MAX_INT, required=False, allow_null=True
+    )
+
+
 class InboxWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255, required=False)
     channel = serializers.DictField(
         required=False,
+        validators=[json_validator],
         write_only=True,
         help_text="Chatwoot's channel object: {type: 'api'} or {type: 'whatsapp', phone_number: "
         "'+5511…', provider: 'whatsapp_cloud', provider_config: {api_key (the access token), "
@@ -276,8 +294,10 @@ class InboxWriteSerializer(serializers.Serializer):
     avatar = serializers.FileField(required=False)
     enable_auto_assignment = serializers.BooleanField(required=False)
     assignment_policy = serializers.ChoiceField(choices=AssignmentPolicy.values, required=False)
-    max_assignment_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    auto_assignment_config = serializers.DictField(required=False)
+    max_assignment_limit = serializers.IntegerField(
+        min_value=1, max_value=MAX_INT, required=False, allow_null=True
+    )
+    auto_assignment_config = AutoAssignmentConfigSerializer(required=False)
     fixed_contact_assignment = serializers.BooleanField(required=False)
     greeting_enabled = serializers.BooleanField(required=False)
     greeting_message = serializers.CharField(required=False, allow_blank=True)
@@ -306,7 +326,7 @@ class InboxWriteSerializer(serializers.Serializer):
                 {"channel": [_("Only the whatsapp_cloud provider is supported.")]}
             )
         kind = channel.get("type", "api")
-        if kind not in CHANNEL_INPUT:
+        if not isinstance(kind, str) or kind not in CHANNEL_INPUT:
             raise serializers.ValidationError(
                 {"channel": [_("Unsupported channel type: %(kind)s") % {"kind": kind}]}
             )

@@ -17,8 +17,10 @@ from conversations.api.views.conversations import (
     ConversationListView,
     ConversationMetaView,
     ConversationReadView,
+    MuteView,
     TogglePriorityView,
     ToggleStatusView,
+    UnmuteView,
 )
 from conversations.api.views.messages import MessageDetailView, MessagesView
 
@@ -40,6 +42,8 @@ __all__ = [
     "ConversationReadView",
     "MessageDetailView",
     "MessagesView",
+    "MuteView",
     "TogglePriorityView",
     "ToggleStatusView",
+    "UnmuteView",
 ]

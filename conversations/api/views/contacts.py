@@ -21,15 +21,13 @@ from conversations.api.serializers import (
 from inboxes.api.serializers import InboxSerializer
 from inboxes.extensions import channel_payloads
 from inboxes.selectors import inbox_get, inboxes_list
+from nexloo.core.params import query_page, query_text
 
 CONTACTS_PER_PAGE = 15
 
 
 def _contact_page(request, qs):
-    try:
-        page = max(1, int(request.query_params.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = query_page(request.query_params)
     sort = request.query_params.get("sort", "name")
     order = {
         "name": ("name", "pk"),
@@ -105,7 +103,7 @@ class ContactSearchView(AccountAPIView):
         return _contact_page(
             request,
             selectors.contacts_list(
-                membership=self.membership, q=request.query_params.get("q", "").strip()
+                membership=self.membership, q=query_text(request.query_params, "q")
             ),
         )
 
