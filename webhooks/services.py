@@ -16,6 +16,12 @@ from accounts.services import require_admin
 from inboxes.models import Inbox
 from nexloo.core.errors import NotFound, ValidationError
 from webhooks.models import LOG_SIZE, SUBSCRIPTIONS, Webhook, WebhookDelivery
+from webhooks.selectors import forget_active
+
+
+def _changed(account_id: int) -> None:
+    transaction.on_commit(lambda: forget_active(account_id))
+
 
 SWITCH_OFF_AFTER = timedelta(days=1)
 
@@ -60,6 +66,7 @@ def webhook_create(
     name: str = "",
 ) -> Webhook:
     require_admin(actor, account)
+    _changed(account.pk)
     return Webhook.objects.create(
         account=account,
         url=_clean_url(url),
@@ -97,6 +104,7 @@ def webhook_update(
             webhook.failing_since = None
             webhook.switched_off_at = None
     webhook.save()
+    _changed(account.pk)
     return webhook
 
 
@@ -106,6 +114,7 @@ def webhook_delete(*, account: Account, actor: AccountUser | None, webhook: Webh
     if webhook.account_id != account.pk:
         raise NotFound("webhook not found")
     webhook.delete()
+    _changed(account.pk)
 
 
 @transaction.atomic
@@ -115,6 +124,7 @@ def channel_webhook_set(*, account: Account, actor: AccountUser | None, inbox: I
     if inbox.account_id != account.pk:
         raise NotFound("inbox not found")
     url = (url or "").strip()
+    _changed(account.pk)
     if not url:
         Webhook.objects.filter(inbox=inbox).delete()
         return None
@@ -176,5 +186,6 @@ def delivery_record(
         webhook.active = False
         webhook.switched_off_at = at
         webhook.save(update_fields=["active", "switched_off_at"])
+        _changed(webhook.account_id)
         return True
     return False
