@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "conversations",
     "automations",
     "whatsapp",
+    "webhooks",
     "nexloo.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -205,6 +206,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "whatsapp.*": {"queue": "webhooks"},
+    "webhooks.*": {"queue": "webhooks"},
     "conversations.deliver_*": {"queue": "outbound"},
     "accounts.send_*": {"queue": "default"},
 }

@@ -12,8 +12,16 @@ from inboxes.api.urls import urlpatterns as inboxes_api
 from nexloo import devmail
 from nexloo.core.api import api_aware, api_not_found
 from teams.api.urls import urlpatterns as teams_api
+from webhooks.api.urls import urlpatterns as webhooks_api
 
-api_v1 = [*accounts_api, *inboxes_api, *teams_api, *conversations_api, *automations_api]
+api_v1 = [
+    *accounts_api,
+    *inboxes_api,
+    *teams_api,
+    *conversations_api,
+    *automations_api,
+    *webhooks_api,
+]
 
 urlpatterns = [
     path("", include("accounts.urls")),
@@ -22,6 +30,7 @@ urlpatterns = [
     path("", include("conversations.urls")),
     path("", include("automations.urls")),
     path("", include("whatsapp.urls")),
+    path("", include("webhooks.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

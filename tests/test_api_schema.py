@@ -29,6 +29,8 @@ CHATWOOT_PATHS = [
     "/api/v1/accounts/{account_id}/canned_responses",
     "/api/v1/accounts/{account_id}/automation_rules",
     "/api/v1/accounts/{account_id}/automation_rules/{id}",
+    "/api/v1/accounts/{account_id}/webhooks",
+    "/api/v1/accounts/{account_id}/webhooks/{webhook_id}",
     "/platform/api/v1/accounts",
     "/platform/api/v1/users",
     "/platform/api/v1/accounts/{account_id}/account_users",

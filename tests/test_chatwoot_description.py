@@ -169,6 +169,7 @@ def cases(world, account) -> list[tuple[str, str, str, dict | None]]:
         ("POST", "~/contacts/filter", "~/contacts/filter", {"payload": []}),
         ("GET", "~/canned_responses", "~/canned_responses", None),
         ("GET", "~/automation_rules", "~/automation_rules", None),
+        ("GET", "~/webhooks", "~/webhooks", None),
     ]
     ours = f"/api/v1/accounts/{account.pk}"
     return [

@@ -11,6 +11,7 @@ import pytest
 from conversations.models import Contact, ContactInbox, Conversation, EarlyStatus, Message
 from tests.factories import ContactInboxFactory, ConversationFactory, MessageFactory
 from tests.whatsapp.conftest import FIXTURES, payload
+from webhooks import selectors as webhook_selectors
 from whatsapp import services
 
 pytestmark = pytest.mark.django_db
@@ -332,6 +333,10 @@ class TestCost:
     ):
         ours = outgoing(inbox, "wamid.xyzxyz", "972987654321")
         event = stored(payload("status_delivered.json"))
+        # Warm, as in production: the account's webhook list (cached until a webhook changes).
+        webhook_selectors.targets_for(
+            account_id=inbox.account_id, inbox_id=inbox.pk, subscription="message_updated"
+        )
         with django_assert_num_queries(12), django_capture_on_commit_callbacks(execute=True):
             services.event_process(event_id=event.pk)
         ours.refresh_from_db()

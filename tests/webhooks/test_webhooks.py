@@ -1,0 +1,299 @@
+"""The account's outbound webhooks (issue 11): Chatwoot's API, deliveries to a real local HTTP
+receiver signed with the secret the API shows, retries with the same delivery id, the switch-off
+after a day of failures (a controlled clock), private targets refused, the API channel's
+`webhook_url`, and Configurações → Integrações → Webhooks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from celery.exceptions import Retry
+from django.core import mail
+
+from conversations import services as conversation_services
+from inboxes.models import Inbox
+from tests.factories import ContactInboxFactory, ConversationFactory, InboxFactory
+from webhooks import tasks
+from webhooks.models import Webhook, WebhookDelivery
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """A real HTTP server on this machine recording what it receives; the next `fail` answers
+    are 503."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        self.fail = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append({"headers": dict(self.headers), "body": body})
+                status = 503 if receiver.fail > 0 else 200
+                receiver.fail -= 1
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True  # the receiver is on this machine
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def url(account, path: str = "") -> str:
+    return f"/api/v1/accounts/{account.pk}/{path}"
+
+
+def verifies(secret: str, request: dict) -> bool:
+    headers = request["headers"]
+    signed = headers["X-Chatwoot-Timestamp"].encode() + b"." + request["body"]
+    expected = "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, headers["X-Chatwoot-Signature"])
+
+
+@pytest.fixture
+def conversation(account):
+    return ConversationFactory(
+        contact_inbox=ContactInboxFactory(inbox=InboxFactory(account=account))
+    )
+
+
+class TestAPI:
+    def test_crud_in_chatwoots_shape(self, admin_api, account, receiver):
+        created = admin_api.post(
+            url(account, "webhooks"),
+            {"webhook": {"url": receiver.url, "subscriptions": ["message_created"]}},
+            format="json",
+        )
+        assert created.status_code == 200, created.json()
+        hook = created.json()["payload"]["webhook"]
+        assert hook["subscriptions"] == ["message_created"] and hook["secret"]
+        assert hook["account_id"] == account.pk
+        listed = admin_api.get(url(account, "webhooks")).json()["payload"]["webhooks"]
+        assert [h["id"] for h in listed] == [hook["id"]]
+        changed = admin_api.patch(
+            url(account, f"webhooks/{hook['id']}"),
+            {"subscriptions": ["message_created", "contact_created"], "name": "CRM"},
+            format="json",
+        ).json()["payload"]["webhook"]
+        assert changed["subscriptions"] == ["message_created", "contact_created"]
+        assert admin_api.delete(url(account, f"webhooks/{hook['id']}")).status_code == 200
+        assert not Webhook.objects.exists()
+
+    def test_bad_input_is_422(self, admin_api, account, settings):
+        settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+        for body in (
+            {"url": "ftp://example.com/x"},
+            {"url": "http://127.0.0.1:9/x"},
+            {"url": "http://10.0.0.5/x"},
+            {"url": "https://example.com/x", "subscriptions": ["nope"]},
+        ):
+            response = admin_api.post(url(account, "webhooks"), body, format="json")
+            assert response.status_code in (400, 422), body
+
+    def test_agents_get_403_and_other_accounts_404(
+        self, agent_api, outsider_api, admin_api, account, receiver
+    ):
+        hook = admin_api.post(
+            url(account, "webhooks"), {"url": receiver.url}, format="json"
+        ).json()["payload"]["webhook"]
+        assert agent_api.get(url(account, "webhooks")).status_code == 403
+        for method, path in (
+            ("get", "webhooks"),
+            ("post", "webhooks"),
+            ("patch", f"webhooks/{hook['id']}"),
+            ("delete", f"webhooks/{hook['id']}"),
+        ):
+            response = getattr(outsider_api, method)(url(account, path), {}, format="json")
+            assert response.status_code == 404, (method, path)
+
+
+class TestDelivery:
+    def test_an_event_is_posted_signed_with_the_shown_secret(
+        self, admin_api, account, admin, conversation, receiver, on_commit
+    ):
+        hook = admin_api.post(
+            url(account, "webhooks"),
+            {"url": receiver.url, "subscriptions": ["message_created"]},
+            format="json",
+        ).json()["payload"]["webhook"]
+        with on_commit():
+            conversation_services.message_send(
+                account=account, actor=admin, conversation=conversation, content="Olá"
+            )
+        assert len(receiver.received) == 1
+        request = receiver.received[0]
+        assert verifies(hook["secret"], request)
+        body = json.loads(request["body"])
+        assert body["event"] == "message_created" and body["content"] == "Olá"
+        assert body["conversation"]["contact_inbox"]["source_id"]
+        log = WebhookDelivery.objects.get()
+        assert (log.status_code, log.ok, log.event) == (200, True, "message_created")
+        assert log.delivery_id == request["headers"]["X-Chatwoot-Delivery"]
+
+    def test_unsubscribed_events_are_not_sent(
+        self, admin_api, account, admin, conversation, receiver, on_commit
+    ):
+        admin_api.post(
+            url(account, "webhooks"),
+            {"url": receiver.url, "subscriptions": ["contact_created"]},
+            format="json",
+        )
+        with on_commit():
+            conversation_services.message_send(
+                account=account, actor=admin, conversation=conversation, content="Olá"
+            )
+        assert receiver.received == []
+
+    def test_retries_keep_the_delivery_id(self, account, receiver):
+        hook = Webhook.objects.create(account=account, url=receiver.url, subscriptions=["x"])
+        receiver.fail = 1
+        args = [hook.pk, "d-1", "message_created", {"event": "message_created"}]
+        with pytest.raises(Retry):
+            tasks.deliver.apply(args=args, retries=0, throw=True).get()
+        assert tasks.deliver.apply(args=args, retries=1).get() == 200
+        assert [r["headers"]["X-Chatwoot-Delivery"] for r in receiver.received] == ["d-1"] * 2
+        log = list(WebhookDelivery.objects.order_by("pk").values_list("attempt", "status_code"))
+        assert log == [(1, None), (2, 200)]
+
+    def test_a_day_of_failures_switches_it_off_and_tells_the_administrators(
+        self, account, admin, receiver, time_machine
+    ):
+        hook = Webhook.objects.create(account=account, url=receiver.url, subscriptions=["x"])
+        receiver.fail = 100
+        args = [hook.pk, "d-2", "message_created", {"event": "message_created"}]
+        start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+        time_machine.move_to(start, tick=False)
+        tasks.deliver.apply(args=args, retries=tasks.MAX_RETRIES)
+        hook.refresh_from_db()
+        assert hook.active and hook.failing_since == start
+        time_machine.move_to(start + timedelta(hours=23), tick=False)
+        tasks.deliver.apply(args=args, retries=tasks.MAX_RETRIES)
+        hook.refresh_from_db()
+        assert hook.active
+        time_machine.move_to(start + timedelta(hours=24, minutes=1), tick=False)
+        tasks.deliver.apply(args=args, retries=tasks.MAX_RETRIES)
+        hook.refresh_from_db()
+        assert not hook.active and hook.switched_off_at is not None
+        assert [m.to for m in mail.outbox] == [[admin.user.email]]
+        sent = len(receiver.received)
+        tasks.deliver.apply(args=args, retries=0)
+        assert len(receiver.received) == sent  # switched off: nothing more is posted
+
+    def test_a_success_clears_the_failures(self, account, receiver):
+        hook = Webhook.objects.create(account=account, url=receiver.url, subscriptions=["x"])
+        receiver.fail = 1
+        args = [hook.pk, "d-3", "message_created", {}]
+        tasks.deliver.apply(args=args, retries=tasks.MAX_RETRIES)
+        hook.refresh_from_db()
+        assert hook.failing_since is not None
+        tasks.deliver.apply(args=args, retries=0)
+        hook.refresh_from_db()
+        assert hook.failing_since is None
+
+    def test_private_targets_are_refused_at_send(self, account, receiver, settings):
+        hook = Webhook.objects.create(account=account, url=receiver.url, subscriptions=["x"])
+        settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+        tasks.deliver.apply(args=[hook.pk, "d-4", "message_created", {}], retries=0)
+        assert receiver.received == []
+        assert "private" in WebhookDelivery.objects.get().error
+
+    def test_the_log_keeps_the_last_50(self, account, receiver):
+        hook = Webhook.objects.create(account=account, url=receiver.url, subscriptions=["x"])
+        for n in range(53):
+            tasks.deliver.apply(args=[hook.pk, f"d-{n}", "message_created", {}], retries=0)
+        assert WebhookDelivery.objects.filter(webhook=hook).count() == 50
+
+
+class TestApiChannel:
+    def test_webhook_url_posts_the_inboxs_events(
+        self, admin_api, account, admin, receiver, on_commit
+    ):
+        created = admin_api.post(
+            url(account, "inboxes/"),
+            {"name": "Integração", "channel": {"type": "api", "webhook_url": receiver.url}},
+            format="json",
+        ).json()
+        assert created["webhook_url"] == receiver.url
+        inbox_id = created["id"]
+
+        inbox = Inbox.objects.get(pk=inbox_id)
+        conversation = ConversationFactory(contact_inbox=ContactInboxFactory(inbox=inbox))
+        other = ConversationFactory(
+            contact_inbox=ContactInboxFactory(inbox=InboxFactory(account=account))
+        )
+
+        for target in (conversation, other):
+            with on_commit():
+                conversation_services.message_send(
+                    account=account, actor=admin, conversation=target, content="Olá"
+                )
+        bodies = [json.loads(r["body"]) for r in receiver.received]
+        assert bodies and {b["inbox_id"] for b in bodies} == {inbox.pk}
+        secret = Webhook.objects.get(inbox=inbox).secret
+        assert all(verifies(secret, r) for r in receiver.received)
+        cleared = admin_api.patch(
+            url(account, f"inboxes/{inbox_id}"),
+            {"channel": {"webhook_url": ""}},
+            format="json",
+        ).json()
+        assert cleared["webhook_url"] is None
+
+
+class TestPage:
+    def test_add_edit_see_secret_and_log_delete(self, login, admin, account, receiver):
+        client = login(admin)
+        base = f"/app/accounts/{account.pk}/settings/webhooks/"
+        assert client.get(base).status_code == 200
+        response = client.post(
+            base + "new/",
+            {"url": receiver.url, "name": "CRM", "subscriptions": ["message_created"]},
+        )
+        hook = Webhook.objects.get()
+        assert response.status_code == 302
+        page = client.get(base + f"{hook.pk}/").content.decode()
+        assert hook.secret in page and "CRM" in page
+        listing = client.get(base).content.decode()
+        assert receiver.url in listing and f"delete-webhook-{hook.pk}" in listing
+        assert client.post(base + f"{hook.pk}/delete/").status_code == 302
+        assert not Webhook.objects.exists()
+
+    def test_bad_url_shows_the_error(self, login, admin, account, settings):
+        settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+        client = login(admin)
+        response = client.post(
+            f"/app/accounts/{account.pk}/settings/webhooks/new/",
+            {"url": "http://127.0.0.1/x", "subscriptions": ["message_created"]},
+        )
+        assert response.status_code == 422
+
+    def test_another_account_gets_404_and_an_agent_is_refused(
+        self, login, outsider, agent, account, receiver
+    ):
+        hook = Webhook.objects.create(account=account, url=receiver.url, subscriptions=["x"])
+        base = f"/app/accounts/{account.pk}/settings/webhooks/"
+        assert login(outsider).get(base + f"{hook.pk}/").status_code == 404
+        assert login(agent).get(base).status_code in (403, 404)

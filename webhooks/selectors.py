@@ -1,0 +1,69 @@
+"""Reads of webhooks: always from the account."""
+
+from __future__ import annotations
+
+import contextlib
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from nexloo.core.tenancy import get_or_not_found
+from webhooks.models import LOG_SIZE, Webhook, WebhookDelivery
+
+
+def webhooks_list(*, account_id: int) -> QuerySet[Webhook]:
+    """The account's webhooks (the API channels' own, `inbox` set, are shown on their inbox)."""
+    return Webhook.objects.for_account(account_id).filter(inbox__isnull=True).order_by("pk")
+
+
+def webhook_get(*, account_id: int, webhook_id: int | str) -> Webhook:
+    return get_or_not_found(webhooks_list(account_id=account_id), pk=webhook_id)
+
+
+def deliveries(*, webhook: Webhook) -> list[WebhookDelivery]:
+    return list(WebhookDelivery.objects.filter(webhook=webhook)[:LOG_SIZE])
+
+
+CACHE_TTL = 300
+
+
+def _cache_key(account_id: int) -> str:
+    return f"webhooks:active:{account_id}"
+
+
+def forget_active(account_id: int) -> None:
+    """Every change to an account's webhooks calls this (after its commit)."""
+    cache.delete(_cache_key(account_id))
+
+
+def _active(account_id: int) -> list[tuple[int, int | None, list[str]]]:
+    """(id, inbox id, subscriptions) of the account's active webhooks. Every event of the
+    account asks, so it is cached (no SQL on the hot path of a message) until a webhook of the
+    account changes; with the cache away it is read from the database."""
+    key = _cache_key(account_id)
+    try:
+        found = cache.get(key)
+    except Exception:  # the cache (Redis) is away: read the database
+        found = None
+    if found is not None:
+        return found
+    found = [
+        (w.pk, w.inbox_id, list(w.subscriptions))
+        for w in Webhook.objects.for_account(account_id).filter(active=True)
+    ]
+    with contextlib.suppress(Exception):
+        cache.set(key, found, CACHE_TTL)
+    return found
+
+
+def targets_for(*, account_id: int, inbox_id: int | None, subscription: str) -> list[int]:
+    """The active webhooks that take this event: the account's subscribed ones and the API
+    channel's webhook of the event's inbox."""
+    ids = []
+    for pk, webhook_inbox_id, subscriptions in _active(account_id):
+        if webhook_inbox_id is not None:
+            if webhook_inbox_id == inbox_id:
+                ids.append(pk)
+        elif subscription in subscriptions:
+            ids.append(pk)
+    return ids

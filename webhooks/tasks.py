@@ -1,0 +1,88 @@
+"""Delivering the account's webhooks: one task per (webhook, event), signed as Chatwoot signs,
+retried with backoff on network errors, 5xx and 429, each attempt logged."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from nexloo.core import webhooks as signed
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 6  # 10 s, 20 s, 40 s … about 10 minutes in all
+
+
+@shared_task(name="webhooks.deliver", bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def deliver(self, webhook_id: int, delivery_id: str, event: str, payload: dict) -> int | None:
+    """`delivery_id` is chosen when the event is queued: the same X-Chatwoot-Delivery on every
+    retry, so the receiver can drop a repeat."""
+    from webhooks import services
+    from webhooks.models import Webhook
+
+    webhook = Webhook.objects.filter(pk=webhook_id, active=True).first()
+    if webhook is None:
+        return None
+    attempt = self.request.retries + 1
+    try:
+        delivered = signed.post(
+            webhook.url, payload, secret=webhook.secret, delivery_id=delivery_id
+        )
+    except signed.WebhookRefused as exc:
+        _record(services, webhook_id, delivery_id, event, attempt, None, str(exc))
+        return None
+    except signed.TransientWebhookError as exc:
+        _record(services, webhook_id, delivery_id, event, attempt, None, str(exc))
+        if self.request.retries < MAX_RETRIES:
+            raise self.retry(countdown=10 * 2**self.request.retries) from exc
+        return None
+    _record(services, webhook_id, delivery_id, event, attempt, delivered.status)
+    return delivered.status
+
+
+def _record(services, webhook_id, delivery_id, event, attempt, status, error="") -> None:
+    switched_off = services.delivery_record(
+        webhook_id=webhook_id,
+        delivery_id=delivery_id,
+        event=event,
+        attempt=attempt,
+        status_code=status,
+        error=error,
+    )
+    if switched_off:
+        notify_switched_off.delay(webhook_id)
+
+
+@shared_task(name="webhooks.notify_switched_off", acks_late=True)
+def notify_switched_off(webhook_id: int) -> int:
+    """Tells the account's administrators that a webhook failed for a day and was switched off."""
+    from accounts.models import User
+    from webhooks.models import Webhook
+
+    webhook = Webhook.objects.select_related("account").filter(pk=webhook_id).first()
+    if webhook is None:
+        return 0
+    emails = sorted(
+        User.objects.filter(
+            account_users__account_id=webhook.account_id,
+            account_users__role="administrator",
+            is_active=True,
+        ).values_list("email", flat=True)
+    )
+    with translation.override(webhook.account.locale):
+        subject = _("Webhook %(url)s was switched off") % {"url": webhook.url}
+        body = _(
+            "The webhook %(url)s failed for a day and was switched off.\n\n"
+            "Check it in Settings → Integrations → Webhooks: %(link)s\n"
+        ) % {
+            "url": webhook.url,
+            "link": f"{settings.SITE_URL}/app/accounts/{webhook.account_id}/settings/webhooks/",
+        }
+    if emails:
+        send_mail(subject, body, None, emails)
+    return len(emails)

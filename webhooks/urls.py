@@ -1,0 +1,12 @@
+from django.urls import path
+
+from webhooks import views
+
+app_name = "webhooks"
+base = "app/accounts/<int:account_id>/settings/webhooks/"
+urlpatterns = [
+    path(base, views.WebhookListView.as_view(), name="list"),
+    path(base + "new/", views.WebhookEditView.as_view(), name="new"),
+    path(base + "<int:pk>/", views.WebhookEditView.as_view(), name="edit"),
+    path(base + "<int:pk>/delete/", views.WebhookDeleteView.as_view(), name="delete"),
+]
