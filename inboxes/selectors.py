@@ -73,7 +73,22 @@ def is_assignable(*, inbox_id: int, membership: AccountUser) -> bool:
     see every conversation without being members), as in Chatwoot."""
     if membership.is_administrator:
         return True
-    return InboxMember.objects.filter(inbox_id=inbox_id, account_user=membership).exists()
+    # Remembered on the membership object, which lives for one request or task: a request that
+    # looked the inbox up for this person (inbox_for_member) asks no second time.
+    known = membership.__dict__.setdefault("_inbox_access", {})
+    if inbox_id not in known:
+        known[inbox_id] = InboxMember.objects.filter(
+            inbox_id=inbox_id, account_user=membership
+        ).exists()
+    return known[inbox_id]
+
+
+def inbox_for_member(*, membership: AccountUser, inbox_id: int | str) -> Inbox:
+    """An inbox the person works in (any inbox for an administrator), in one query and without
+    the lists' extras (members count, business hours): for writes into it."""
+    inbox = get_or_not_found(inboxes_visible_to(membership=membership), pk=inbox_id)
+    membership.__dict__.setdefault("_inbox_access", {})[inbox.pk] = True
+    return inbox
 
 
 def assignable_members(*, inbox_id: int, account_id: int) -> QuerySet[AccountUser]:

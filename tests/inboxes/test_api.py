@@ -89,10 +89,10 @@ class TestList:
                 InboxMemberFactory(inbox=inbox, account_user=AccountUserFactory(account=account))
 
         add_inboxes(2)
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(3):
             assert len(admin_api.get(inboxes_url(account)).json()["payload"]) == 2
         add_inboxes(10)
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(3):
             assert len(admin_api.get(inboxes_url(account)).json()["payload"]) == 12
 
 

@@ -13,7 +13,7 @@ from conversations.api.serializers import (
     ContactWriteSerializer,
     ConversationSerializer,
 )
-from inboxes.selectors import inbox_get
+from inboxes.selectors import inbox_for_member
 
 CONTACTS_PER_PAGE = 15
 
@@ -62,11 +62,13 @@ class ContactListView(AccountAPIView):
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
         inbox_id = data.pop("inbox_id", None)
-        inbox = inbox_get(membership=self.membership, inbox_id=inbox_id) if inbox_id else None
+        inbox = (
+            inbox_for_member(membership=self.membership, inbox_id=inbox_id) if inbox_id else None
+        )
         contact = services.contact_create(
             account=self.account, actor=self.membership, inbox=inbox, **data
         )
-        contact_inbox = contact.contact_inboxes.filter(inbox=inbox).first() if inbox else None
+        contact_inbox = getattr(contact, "new_contact_inbox", None)
         return Response(
             {
                 "payload": {
