@@ -26,6 +26,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 logger = logging.getLogger(__name__)
 
 SEND_TIMEOUT = 2.0
+SEND_CONCURRENCY = 64  # group_sends in flight per frame (each may take a Redis connection)
 MAX_PENDING = 10_000
 MESSAGE_TYPE = "push.frame"  # handled by the consumer's `push_frame` method
 
@@ -64,12 +65,26 @@ class _LoopThread:
         asyncio.run_coroutine_threadsafe(self._send(groups, message), self.loop)
 
     async def _send(self, groups: list[str], message: dict[str, Any]) -> None:
+        """Hands the frame to every group at once (at most SEND_CONCURRENCY in flight), not one
+        after another: an event for a thousand people reaches the last about as soon as the
+        first."""
         layer = get_channel_layer()
-        try:
-            for group in groups:
+        gate = asyncio.Semaphore(SEND_CONCURRENCY)
+
+        async def one(group: str) -> None:
+            async with gate:
                 await asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT)
-        except Exception:
-            logger.warning("realtime push to %d group(s) failed", len(groups), exc_info=True)
+
+        try:
+            results = await asyncio.gather(*(one(g) for g in groups), return_exceptions=True)
+            failed = [r for r in results if isinstance(r, BaseException)]
+            if failed:
+                logger.warning(
+                    "realtime push to %d of %d group(s) failed",
+                    len(failed),
+                    len(groups),
+                    exc_info=failed[0],
+                )
         finally:
             with self.lock:
                 self.pending -= 1
