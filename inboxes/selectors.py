@@ -73,14 +73,12 @@ def is_assignable(*, inbox_id: int, membership: AccountUser) -> bool:
     see every conversation without being members), as in Chatwoot."""
     if membership.is_administrator:
         return True
-    # Remembered on the membership object, which lives for one request or task: a request that
-    # looked the inbox up for this person (inbox_for_member) asks no second time.
-    known = membership.__dict__.setdefault("_inbox_access", {})
-    if inbox_id not in known:
-        known[inbox_id] = InboxMember.objects.filter(
-            inbox_id=inbox_id, account_user=membership
-        ).exists()
-    return known[inbox_id]
+    # A request that has just looked the inbox up for this person (inbox_for_member, or a
+    # conversation they see) asks no second time. Only such a look-up records it: a "yes" found
+    # here is not kept, since the same object may outlive a change of membership.
+    if membership.__dict__.get("_inbox_access", {}).get(inbox_id):
+        return True
+    return InboxMember.objects.filter(inbox_id=inbox_id, account_user=membership).exists()
 
 
 def inbox_for_member(*, membership: AccountUser, inbox_id: int | str) -> Inbox:
