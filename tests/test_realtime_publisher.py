@@ -34,7 +34,7 @@ class FailingOnce(SlowLayer):
 def run(layer, groups, monkeypatch):
     monkeypatch.setattr(realtime, "get_channel_layer", lambda: layer)
     publisher = realtime._LoopThread()
-    publisher.submit(groups, {"type": realtime.MESSAGE_TYPE, "frame": {}})
+    publisher.submit([(g, {"type": realtime.MESSAGE_TYPE, "frame": {}}) for g in groups])
     assert publisher.idle.wait(10)
     publisher.loop.call_soon_threadsafe(publisher.loop.stop)
 

@@ -377,12 +377,20 @@ def assignment_queue_drain(*, inbox_id: int) -> int:
         round = AssignmentRound(inbox)
         if round.exhausted:
             return 0
-        waiting = (
+        # The rows locked alone, then read with their relations (see lock_conversation: a
+        # locking read's joined rows may be older than the row it locked).
+        locked = list(
             Conversation.objects.filter(inbox=inbox)
             .filter(waiting_q())
             .select_for_update(of=("self",), skip_locked=True)
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)[:DRAIN_BATCH]
+        )
+        waiting = (
+            Conversation.objects.filter(pk__in=locked)
+            .filter(waiting_q())
             .select_related("inbox", "contact", "team", "account")
-            .order_by("created_at", "pk")[:DRAIN_BATCH]
+            .order_by("created_at", "pk")
         )
         for conversation in waiting:
             if _auto_assign(conversation, AUTOMATIC, round) is not None:

@@ -14,12 +14,11 @@ _FOR_EVENT = ("message__conversation__assignee__user", "message__conversation__c
 
 
 def _locked(attachment_id: int) -> Attachment | None:
-    return (
-        Attachment.objects.select_for_update(of=("self",))
-        .select_related(*_FOR_EVENT)
-        .filter(pk=attachment_id)
-        .first()
-    )
+    """The attachment's row locked alone, then read with what the event needs (a locking read's
+    joined rows may be older than the row it locked: see lock_conversation)."""
+    if not Attachment.objects.select_for_update().filter(pk=attachment_id).exists():
+        return None
+    return Attachment.objects.select_related(*_FOR_EVENT).filter(pk=attachment_id).first()
 
 
 def attachment_fill(

@@ -60,14 +60,32 @@ def check_access(
         raise NotFound("conversation not found")
 
 
-def lock_conversation(conversation_id: int) -> Conversation:
-    """The conversation's row lock, with what the services read next. Take the inbox lock
-    (teams.assignment.lock_inbox) first whenever an assignment may follow."""
-    return (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("inbox", "contact", "contact_inbox", "assignee__user", "team", "account")
-        .get(pk=conversation_id)
-    )
+# What the services and conversations.events read of a locked conversation.
+LOCKED_RELATIONS = ("inbox", "contact", "contact_inbox", "assignee__user", "team", "account")
+
+
+def lock_row(conversation_id: int) -> None:
+    """The conversation's row lock alone (one table: cheap to plan). Raises
+    Conversation.DoesNotExist."""
+    Conversation.objects.select_for_update().filter(pk=conversation_id).values_list(
+        "pk", flat=True
+    ).get()
+
+
+def lock_conversation(
+    conversation_id: int, *, related: tuple[str, ...] = LOCKED_RELATIONS
+) -> Conversation:
+    """Takes the conversation's row lock, then reads it with its relations: work only with
+    what this returns, never with an instance read before the lock. Take the inbox lock
+    (teams.assignment.lock_inbox) first whenever an assignment may follow.
+
+    Two statements on purpose. A locking read that had to wait for another transaction gets
+    that transaction's version of the locked row, but PostgreSQL re-checks only that row: the
+    joined ones stay as the statement's snapshot saw them, so a `select_related` in the locking
+    query pairs the new `assignee_id` with the old (missing) assignee. The read after the lock
+    takes a new snapshot and sees everything committed before the lock was granted."""
+    lock_row(conversation_id)
+    return Conversation.objects.select_related(*related).get(pk=conversation_id)
 
 
 class IntakeHook(Protocol):

@@ -317,12 +317,13 @@ class TestCost:
         self, stored, inbox, django_assert_num_queries, django_capture_on_commit_callbacks
     ):
         """The worker's share of the hot path (bench/whatsapp.py prints it with CPU time):
-        claim, number, wamid, contact, conversation, lock, insert, touch, push, done."""
+        claim, number, wamid, contact, conversation, lock, read under the lock, insert, touch,
+        push, done."""
         first = stored(payload("text.json", suffix=1))
         with django_capture_on_commit_callbacks(execute=True):  # warm: the account's rule set
             services.event_process(event_id=first.pk)
         second = stored(payload("text.json", suffix=2))
-        with django_assert_num_queries(13), django_capture_on_commit_callbacks(execute=True):
+        with django_assert_num_queries(15), django_capture_on_commit_callbacks(execute=True):
             services.event_process(event_id=second.pk)
         assert Message.objects.filter(inbox=inbox, message_type="incoming").count() == 2
 

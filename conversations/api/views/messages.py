@@ -58,7 +58,9 @@ class MessagesView(ConversationScoped):
             {
                 "meta": meta,
                 "payload": MessageSerializer(
-                    messages, many=True, context={"display_id": conversation.display_id}
+                    messages,
+                    many=True,
+                    context={"display_id": conversation.display_id, "conversation": conversation},
                 ).data,
             }
         )
@@ -99,12 +101,20 @@ class MessagesView(ConversationScoped):
                 content_attributes=data.get("content_attributes"),
                 template_params=data.get("template_params"),
             )
-        if celery_app.conf.task_always_eager:
+        if celery_app.conf.task_always_eager or data["message_type"] == "incoming":
             # Without a worker the delivery ran after the commit, in this request: show its
-            # outcome. (With one, the message as stored is what there is to show.)
+            # outcome (and an incoming message's conversation as stored).
             message = selectors.message_get(conversation=conversation, message_id=message.pk)
+            conversation = self.reload()
+        else:
+            # The reply as stored, and its conversation as the service left it (read under
+            # its lock, with its contact identity and assignee): nothing to read again.
+            conversation = message.conversation
         return Response(
-            MessageSerializer(message, context={"display_id": conversation.display_id}).data
+            MessageSerializer(
+                message,
+                context={"display_id": conversation.display_id, "conversation": conversation},
+            ).data
         )
 
 
@@ -119,5 +129,8 @@ class MessageDetailView(ConversationScoped):
             account=self.account, actor=self.membership, message=message
         )
         return Response(
-            MessageSerializer(message, context={"display_id": conversation.display_id}).data
+            MessageSerializer(
+                message,
+                context={"display_id": conversation.display_id, "conversation": conversation},
+            ).data
         )

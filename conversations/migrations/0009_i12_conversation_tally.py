@@ -53,7 +53,7 @@ def drop_trigger(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("conversations", "0006_i10_whatsapp_window_early_status"),
+        ("conversations", "0008_m9_muted_until"),
     ]
 
     operations = [
