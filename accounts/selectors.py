@@ -70,6 +70,23 @@ def token_owner(token: str) -> AccessToken | None:
     )
 
 
+def membership_by_token(token: str, account_id: int | str) -> AccountUser | None:
+    """The membership in `account_id` of the active user who owns `token`, with its user and
+    account: checking the token and the caller's account in one query (the API's hot path).
+    None when either fails; the caller then tells which with `token_owner`."""
+    if not token:
+        return None
+    return (
+        AccountUser.objects.select_related("account", "user")
+        .filter(
+            account_id=account_id,
+            user__access_token__token_hash=hash_secret(token),
+            user__is_active=True,
+        )
+        .first()
+    )
+
+
 def pubsub_owner(pubsub_token: str) -> User | None:
     """The active user whose `pubsub_token` this is (a `/cable` subscription's credential)."""
     if not pubsub_token or not isinstance(pubsub_token, str):

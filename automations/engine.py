@@ -54,10 +54,16 @@ def run_rules(
     changed: dict | None = None,
     final_attempt: bool = False,
     rules: Sequence[CachedRule] | None = None,
+    account_id: int | None = None,
 ) -> Outcome:
     """Evaluates the account's active rules of `event_name` (or the `rules` given) on the
-    conversation. Call inside a transaction holding the inbox's and the conversation's locks."""
+    conversation. Call inside a transaction holding the inbox's and the conversation's locks.
+    Given the conversation's `account_id`, an account without such rules reads nothing more."""
     outcome = Outcome()
+    if rules is None and account_id is not None:
+        rules = active_rules(account_id=account_id, event_name=event_name)
+        if not rules:
+            return outcome
     # Locked by the caller: a plain read, its contact, inbox and assignee loaded only if a
     # condition asks (no joins to plan for rule sets that look at the conversation alone).
     conversation = Conversation.objects.get(pk=conversation_id)

@@ -65,10 +65,10 @@ def on_event(event: events.Event) -> None:
         )
 
 
-def intake_hook(*, conversation_id: int, final_attempt: bool) -> None:
+def intake_hook(*, conversation_id: int, final_attempt: bool, account_id: int) -> None:
     from automations.services import intake_hook as run
 
-    run(conversation_id=conversation_id, final_attempt=final_attempt)
+    run(conversation_id=conversation_id, final_attempt=final_attempt, account_id=account_id)
 
 
 def connect() -> None:

@@ -135,11 +135,12 @@ def rule_delete(*, account: Account, actor: AccountUser | None, rule: Automation
 # --- Running rules ------------------------------------------------------------------------------
 
 
-def intake_hook(*, conversation_id: int, final_attempt: bool) -> None:
+def intake_hook(*, conversation_id: int, final_attempt: bool, account_id: int) -> None:
     """The conversation_created rules, inside the intake's transaction and locks (see
     conversations.services.common.IntakeHook): they decide before the inbox's round robin."""
     engine.run_rules(
         conversation_id=conversation_id,
+        account_id=account_id,
         event_name=RuleEvent.CONVERSATION_CREATED,
         dedupe_key=INTAKE_KEY,
         final_attempt=final_attempt,

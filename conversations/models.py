@@ -388,3 +388,36 @@ class CannedResponse(TenantModel):
 
     def __str__(self) -> str:
         return self.short_code
+
+
+class ConversationTally(models.Model):
+    """How many conversations each (account, status, inbox, team, assignee) holds, as rows of
+    +1/-1 written by a PostgreSQL trigger on every change of those columns (migration
+    0009_i12_conversation_tally), in the transaction of the change, whatever wrote it: the
+    list's counts add these rows up instead of reading every matching conversation. Rows are
+    only ever inserted by the trigger (no lock, no deadlock between two changes); compaction
+    (services.conversation_tally_compact) folds an account's rows into one per cell.
+
+    Plain ids, no foreign keys: a deleted inbox's conversations leave -1 rows that compaction
+    removes. SQLite (the laptop's `make run`) has no trigger: there the counts are COUNTs.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    account_id = models.BigIntegerField()
+    status = models.CharField(max_length=16)
+    inbox_id = models.BigIntegerField()
+    team_id = models.BigIntegerField(null=True)
+    assignee_id = models.BigIntegerField(null=True)
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["account_id", "status", "inbox_id"],
+                name="conv_tally_cell",
+                include=["team_id", "assignee_id", "n"],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}/{self.status}/{self.inbox_id}: {self.n:+d}"

@@ -18,17 +18,54 @@ from nexloo.core import events, realtime
 logger = logging.getLogger(__name__)
 
 
+def _everyone(account_id: int) -> set[int]:
+    return set(AccountUser.objects.filter(account_id=account_id).values_list("user_id", flat=True))
+
+
+def _read_audiences(account_id: int, inbox_ids: set[int]) -> dict:
+    """The account's administrators and the members of `inbox_ids`, in one query."""
+    admins: set[int] = set()
+    members: dict[int, set[int]] = {inbox_id: set() for inbox_id in inbox_ids}
+    rows = (
+        AccountUser.objects.filter(account_id=account_id)
+        .filter(Q(role=Role.ADMINISTRATOR) | Q(inbox_memberships__inbox_id__in=inbox_ids))
+        .values_list("user_id", "role", "inbox_memberships__inbox_id")
+    )
+    for user_id, role, inbox_id in rows:
+        if role == Role.ADMINISTRATOR:
+            admins.add(user_id)
+        if inbox_id in members:
+            members[inbox_id].add(user_id)
+    return {"admins": admins, "members": members}
+
+
 def recipients(event: events.Event) -> set[int]:
-    people = AccountUser.objects.filter(account_id=event.account_id)
-    if not event.everyone:
-        who = Q(pk__in=[])
-        if event.admins:
-            who |= Q(role=Role.ADMINISTRATOR)
+    """The users who may see the event live: the account's administrators, the members of the
+    event's inbox, the users it names. Read once per commit: the events of one transaction (a
+    new contact, its conversation, the first message) share one query, which also reads the
+    members of every inbox those events concern."""
+    users = set(event.user_ids)
+    if event.everyone:
+        return users | _everyone(event.account_id)
+    if not event.admins and event.inbox_id is None:
+        return users
+    memo = events.batch_memo()
+    key = ("audiences", event.account_id)
+    known = memo.get(key)
+    if known is None or (event.inbox_id is not None and event.inbox_id not in known["members"]):
+        inbox_ids = {
+            e.inbox_id
+            for e in events.batch_events()
+            if e.account_id == event.account_id and e.inbox_id is not None
+        }
         if event.inbox_id is not None:
-            who |= Q(inbox_memberships__inbox_id=event.inbox_id)
-        people = people.filter(who)
-    users = set(people.values_list("user_id", flat=True).distinct())
-    return users | set(event.user_ids)
+            inbox_ids.add(event.inbox_id)
+        known = memo[key] = _read_audiences(event.account_id, inbox_ids)
+    if event.admins:
+        users |= known["admins"]
+    if event.inbox_id is not None:
+        users |= known["members"][event.inbox_id]
+    return users
 
 
 def push(event: events.Event) -> None:

@@ -13,7 +13,18 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 
 from accounts.models import AccountUser
@@ -24,6 +35,7 @@ from conversations.models import (
     ContactLabel,
     Conversation,
     ConversationLabel,
+    ConversationTally,
     Label,
     Message,
     MessageType,
@@ -242,13 +254,51 @@ def conversations_page(
     return ConversationPage(conversations=rows, page=number, has_next=len(ids) > size)
 
 
+def _tallied(membership: AccountUser, f: ConversationFilter) -> QuerySet[ConversationTally]:
+    """The tally rows (see ConversationTally) of what the person sees, for the filters."""
+    qs = ConversationTally.objects.filter(account_id=membership.account_id)
+    if not membership.is_administrator:
+        member_inboxes = InboxMember.objects.filter(account_user=membership).values("inbox_id")
+        qs = qs.filter(inbox_id__in=Subquery(member_inboxes))
+    if f.status != "all":
+        qs = qs.filter(status=f.status)
+    if f.inbox_id:
+        qs = qs.filter(inbox_id=f.inbox_id)
+    if f.team_id:
+        qs = qs.filter(team_id=f.team_id)
+    return qs
+
+
+def counts_are_tallied(f: ConversationFilter) -> bool:
+    """Whether the counts for these filters come from the tally (PostgreSQL, and no label or
+    search filter: those are counted, and cached until the account's next event)."""
+    return connection.vendor == "postgresql" and not f.labels and not f.q
+
+
+TALLY_ROWS_BEFORE_COMPACTION = 2_000
+
+
 def conversation_counts(*, membership: AccountUser, f: ConversationFilter) -> dict[str, int]:
     """Chatwoot's meta: mine, unassigned, assigned and all, for the same filters (one query).
 
-    Counting reads every matching row, so the result is cached per person and filter under the
-    account's *version*, which every event of the account bumps (conversations.listeners): a
-    count is never served after a change it does not include, and never recomputed without one.
+    On PostgreSQL, without a label or search filter, the counts add up the account's tally
+    (see ConversationTally): exact in the reader's snapshot, and as cheap at a million
+    conversations as at ten. Otherwise counting reads every matching row, so the result is
+    cached per person and filter under the account's *version*, which every event of the
+    account bumps (conversations.listeners): a count is never served after a change it does not
+    include, and never recomputed without one.
     """
+    if counts_are_tallied(f):
+        totals = _tallied(membership, f).aggregate(
+            mine_count=Coalesce(Sum("n", filter=Q(assignee_id=membership.pk)), 0),
+            unassigned_count=Coalesce(Sum("n", filter=Q(assignee_id__isnull=True)), 0),
+            assigned_count=Coalesce(Sum("n", filter=Q(assignee_id__isnull=False)), 0),
+            all_count=Coalesce(Sum("n"), 0),
+            rows=Count("pk"),
+        )
+        if totals.pop("rows") > TALLY_ROWS_BEFORE_COMPACTION:
+            _compact_soon(membership.account_id)
+        return totals
     key = _counts_key(membership, f)
     cached = cache.get(key)
     if cached is not None:
@@ -264,6 +314,32 @@ def conversation_counts(*, membership: AccountUser, f: ConversationFilter) -> di
 
 
 COUNTS_TTL = 300
+
+
+def conversation_counts_by(
+    *, membership: AccountUser, by: str, status: str = Status.OPEN
+) -> dict[int | None, int]:
+    """How many conversations of the given status (or "all") the person sees per inbox or per
+    team (`by`: "inbox" or "team"; None is "no team"): one query over the tally on PostgreSQL,
+    a COUNT … GROUP BY elsewhere."""
+    column = {"inbox": "inbox_id", "team": "team_id"}[by]
+    f = ConversationFilter(status=status)
+    if counts_are_tallied(f):
+        rows = _tallied(membership, f).values(column).annotate(total=Sum("n")).order_by()
+    else:
+        rows = _base(membership, f).values(column).annotate(total=Count("pk")).order_by()
+    return {row[column]: row["total"] for row in rows if row["total"]}
+
+
+def _compact_soon(account_id: int) -> None:
+    """Many tally rows have piled up for the account since its last compaction: fold them (in
+    a task; the periodic sweep does it too)."""
+    from conversations.tasks import compact_tally
+    from nexloo.core.tasks import enqueue
+
+    key = f"conversations:tally-compaction:{account_id}"
+    if cache.add(key, 1, 60):  # at most one queued compaction a minute per account
+        enqueue(compact_tally, account_id)
 
 
 def _version_key(account_id: int) -> str:
@@ -299,6 +375,18 @@ def conversation_get(*, membership: AccountUser, display_id: int | str) -> Conve
         .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("title")))
     )
     return get_or_not_found(conversations, display_id=display_id)
+
+
+def conversation_ref(*, membership: AccountUser, display_id: int | str) -> Conversation:
+    """A conversation the person may see, with its inbox only: for the services that lock and
+    re-read it. Seeing it is being allowed to act in its inbox, which is remembered on the
+    membership (inboxes.selectors.is_assignable asks no second time)."""
+    conversation = get_or_not_found(
+        visible_conversations(membership=membership).select_related("inbox"),
+        display_id=display_id,
+    )
+    membership.__dict__.setdefault("_inbox_access", {})[conversation.inbox_id] = True
+    return conversation
 
 
 def messages_page(

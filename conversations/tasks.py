@@ -94,4 +94,11 @@ def sweep() -> dict[str, int]:
         "intake": services.conversations_requeue_intake(at=timezone.now()),
         "queues": services.assignment_queues_sweep(),
         "early_statuses": services.early_statuses_sweep(at=timezone.now()),
+        "tallies": services.conversation_tallies_compact(),
     }
+
+
+@shared_task(name="conversations.compact_tally", expires=300)
+def compact_tally(account_id: int) -> None:
+    """Folds an account's conversation tally (queued by a count that read many rows)."""
+    services.conversation_tally_compact(account_id=account_id)

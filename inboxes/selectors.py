@@ -75,7 +75,20 @@ def is_assignable(*, inbox_id: int, membership: AccountUser) -> bool:
     see every conversation without being members), as in Chatwoot."""
     if membership.is_administrator:
         return True
+    # A request that has just looked the inbox up for this person (inbox_for_member, or a
+    # conversation they see) asks no second time. Only such a look-up records it: a "yes" found
+    # here is not kept, since the same object may outlive a change of membership.
+    if membership.__dict__.get("_inbox_access", {}).get(inbox_id):
+        return True
     return InboxMember.objects.filter(inbox_id=inbox_id, account_user=membership).exists()
+
+
+def inbox_for_member(*, membership: AccountUser, inbox_id: int | str) -> Inbox:
+    """An inbox the person works in (any inbox for an administrator), in one query and without
+    the lists' extras (members count, business hours): for writes into it."""
+    inbox = get_or_not_found(inboxes_visible_to(membership=membership), pk=inbox_id)
+    membership.__dict__.setdefault("_inbox_access", {})[inbox.pk] = True
+    return inbox
 
 
 def assignable_members(*, inbox_id: int, account_id: int) -> QuerySet[AccountUser]:

@@ -107,19 +107,21 @@ INSTALLED_APPS = [
     "allauth.account",
 ]
 
+# The browser's middlewares (session, CSRF, messages, htmx) are let through by token-authenticated
+# API requests: see accounts/middleware.py.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "nexloo.core.headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.CsrfViewMiddleware",
+    "accounts.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",  # language and timezone
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "accounts.middleware.HtmxMiddleware",
     "nexloo.core.api.ApiErrorsMiddleware",
 ]
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from django.db.models import Max, Subquery
 from django.utils import timezone
 
 from accounts.models import AccountUser
@@ -66,7 +67,18 @@ def eligible_members(
     qs = InboxMember.objects.filter(inbox=inbox).filter(available_q(at, "account_user__"))
     if team is not None:
         qs = qs.filter(account_user__team_memberships__team=team)
-    return list(qs.select_related("account_user__user").order_by("pk"))
+    # With the inbox's round robin position (the highest of all its members, available or
+    # not): one query for what a pick needs.
+    top = (
+        InboxMember.objects.filter(inbox_id=inbox.pk)
+        .order_by()
+        .values("inbox_id")
+        .annotate(top=Max("last_assigned_seq"))
+        .values("top")
+    )
+    return list(
+        qs.select_related("account_user__user").annotate(inbox_top=Subquery(top)).order_by("pk")
+    )
 
 
 class AssignmentRound:
@@ -135,7 +147,9 @@ class AssignmentRound:
             else:
                 chosen = min(candidates, key=lambda m: (m.last_assigned_seq, m.pk))
         if self._top is None:
-            self._top = inbox_assignment_top(inbox_id=self.inbox.pk)
+            self._top = getattr(chosen, "inbox_top", None)
+            if self._top is None:
+                self._top = inbox_assignment_top(inbox_id=self.inbox.pk)
         self._top += 1
         chosen.last_assigned_seq = self._top
         inbox_member_mark_assigned(member_id=chosen.pk, seq=self._top)

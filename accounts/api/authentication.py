@@ -10,7 +10,7 @@ from __future__ import annotations
 from rest_framework import authentication, exceptions
 
 from accounts.models import AccessToken
-from accounts.selectors import token_owner
+from accounts.selectors import membership_by_token, token_owner
 
 HEADER = "HTTP_API_ACCESS_TOKEN"
 
@@ -28,6 +28,16 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         token = _token(request)
         if not token:
             return None
+        account_id = ((getattr(request, "parser_context", None) or {}).get("kwargs") or {}).get(
+            "account_id"
+        )
+        if account_id is not None:
+            # An account's endpoint: the token and the membership in one query, kept on the
+            # request for AccountAPIView (which would otherwise read the membership again).
+            membership = membership_by_token(token, account_id)
+            if membership is not None:
+                request.token_membership = membership
+                return membership.user, membership
         owner: AccessToken | None = token_owner(token)
         if owner is None or owner.user is None or not owner.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid Access Token")

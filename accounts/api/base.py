@@ -53,7 +53,10 @@ class AccountAPIView(GenericAPIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication and permissions first
-        self.membership = membership_get(user=request.user, account_id=kwargs["account_id"])
+        membership = getattr(request, "token_membership", None)
+        if membership is None or str(membership.account_id) != str(kwargs["account_id"]):
+            membership = membership_get(user=request.user, account_id=kwargs["account_id"])
+        self.membership = membership
         self.account = self.membership.account
         if request.method in self.admin_methods and not self.membership.is_administrator:
             raise PermissionDenied("Only administrators can do this.")

@@ -331,19 +331,15 @@ def conversation_intake(*, conversation_id: int, final_attempt: bool = False) ->
         if done is not None:
             return False
         for hook in intake_hooks:
-            hook(conversation_id=conversation_id, final_attempt=final_attempt)
-        team_id, assignee_id, status = (
-            Conversation.objects.filter(pk=conversation_id)
-            .values_list("team_id", "assignee_id", "status")
-            .get()
-        )  # what the hooks left
-        if (
-            team_id is None
-            and assignee_id is None
-            and status == Status.OPEN
-            and inbox.enable_auto_assignment
-        ):
-            _auto_assign(lock_conversation(conversation_id), AUTOMATIC)
+            hook(
+                conversation_id=conversation_id,
+                final_attempt=final_attempt,
+                account_id=inbox.account_id,
+            )
+        if inbox.enable_auto_assignment:
+            conversation = lock_conversation(conversation_id)  # what the hooks left
+            if conversation.team_id is None:
+                _auto_assign(conversation, AUTOMATIC)  # open and unassigned only
         Conversation.objects.filter(pk=conversation_id).update(intake_done_at=timezone.now())
     return True
 

@@ -99,7 +99,7 @@ class IntakeHook(Protocol):
     falls back to the inbox's round robin.
     """
 
-    def __call__(self, *, conversation_id: int, final_attempt: bool) -> None: ...
+    def __call__(self, *, conversation_id: int, final_attempt: bool, account_id: int) -> None: ...
 
 
 intake_hooks: list[IntakeHook] = []

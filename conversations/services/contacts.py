@@ -99,7 +99,10 @@ def contact_create(
             _("This contact already exists.")
         ) from exc
     if inbox is not None:
-        contact_inbox_for(contact=contact, inbox=inbox, source_id=source_id)
+        # Kept on the contact for the caller (the API answers with it).
+        contact.new_contact_inbox = contact_inbox_for(
+            contact=contact, inbox=inbox, source_id=source_id
+        )
     conv_events.contact_event(
         conv_events.CONTACT_CREATED, contact=contact, performer=performer_of(actor)
     )
@@ -155,11 +158,16 @@ def contact_inbox_for(*, contact: Contact, inbox: Inbox, source_id: str = "") ->
         if found.contact_id != contact.pk:
             raise ValidationError({"source_id": _("This source id belongs to another contact.")})
         return found
+    in_callers_transaction = transaction.get_connection().in_atomic_block
     try:
         with transaction.atomic():
-            return ContactInbox.objects.create(
+            created = ContactInbox.objects.create(
                 account_id=inbox.account_id, contact=contact, inbox=inbox, source_id=source_id
             )
+            # Inside the caller's transaction nobody else can see it, nor open a conversation
+            # for it, until that commits (conversation_open_for skips its look-up then).
+            created.fresh = in_callers_transaction
+            return created
     except IntegrityError:
         return ContactInbox.objects.get(inbox=inbox, source_id=source_id)
 
@@ -200,6 +208,7 @@ def contact_for_source(
         phone = normalize_phone(phone_number, strict=False)
     except ValidationError:
         phone = ""
+    in_callers_transaction = transaction.get_connection().in_atomic_block
     try:
         with transaction.atomic():
             contact = (
@@ -218,8 +227,12 @@ def contact_for_source(
                     contact=contact,
                     performer=Performer(type="contact", id=None),
                 )
-            return ContactInbox.objects.create(
+            created = ContactInbox.objects.create(
                 account_id=inbox.account_id, contact=contact, inbox=inbox, source_id=source_id
             )
+            # Inside the caller's transaction nobody else can see it, nor open a conversation
+            # for it, until that commits (conversation_open_for skips its look-up then).
+            created.fresh = in_callers_transaction
+            return created
     except IntegrityError:
         return ContactInbox.objects.select_related("contact").get(inbox=inbox, source_id=source_id)

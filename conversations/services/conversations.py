@@ -4,12 +4,13 @@ and labels."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -97,11 +98,15 @@ def conversation_open_for(
             .first()
         )
 
-    found = existing()
-    if found is not None:
-        return Opened(found, False)
+    fresh = getattr(contact_inbox, "fresh", False) and connection.in_atomic_block
+    if not fresh:
+        found = existing()
+        if found is not None:
+            return Opened(found, False)
     try:
-        with transaction.atomic():
+        # A contact_inbox created in this transaction has no conversation and no rival: no
+        # look-up and no savepoint for the race.
+        with nullcontext() if fresh else transaction.atomic():
             conversation = Conversation.objects.create(
                 account_id=contact_inbox.account_id,
                 display_id=_next_display_id(contact_inbox.account_id),
@@ -166,8 +171,17 @@ def conversation_create(
         if contact.account_id != account.pk:
             raise NotFound("contact not found")
         contact_inbox = contact_inbox_for(contact=contact, inbox=inbox, source_id=source_id)
-    opened = conversation_open_for(contact_inbox=contact_inbox, performer=performer_of(actor))
+    opened = conversation_open_for(
+        contact_inbox=contact_inbox, performer=performer_of(actor), inbox=inbox
+    )
     conversation = opened.conversation
+    if opened.created:
+        # What the response shows of a new conversation is at hand: no labels yet, and the
+        # account is the caller's.
+        conversation.account = account
+        no_labels = conversation.labels.none()
+        no_labels._result_cache = []
+        conversation._prefetched_objects_cache = {"labels": no_labels}
     if opened.created and status == Status.PENDING:
         conversation.status = Status.PENDING
         conversation.save(update_fields=["status", "updated_at"])
@@ -181,7 +195,15 @@ def conversation_create(
             verb="assigned",
         )
     if message.strip():
-        message_send(account=account, actor=actor, conversation=conversation, content=message)
+        message_send(
+            account=account,
+            actor=actor,
+            conversation=conversation,
+            content=message,
+            # Inserted by this transaction (and so invisible to everyone else until it commits)
+            # or locked by the assignment above: message_send need not lock it again.
+            conversation_locked=opened.created or assignee is not None or team is not None,
+        )
     return conversation
 
 
@@ -517,6 +539,45 @@ def conversation_mark_read(
             admins=False,
         )
     )
+
+
+COMPACT_TALLY_SQL = """
+WITH gone AS (
+    DELETE FROM conversations_conversationtally WHERE account_id = %s
+    RETURNING account_id, status, inbox_id, team_id, assignee_id, n
+)
+INSERT INTO conversations_conversationtally (account_id, status, inbox_id, team_id, assignee_id, n)
+SELECT account_id, status, inbox_id, team_id, assignee_id, SUM(n)
+FROM gone GROUP BY account_id, status, inbox_id, team_id, assignee_id HAVING SUM(n) <> 0
+"""
+
+
+def conversation_tally_compact(*, account_id: int) -> None:
+    """Folds the account's tally rows into one per cell (see ConversationTally), in one
+    statement. Exact while conversations change: the trigger only inserts, and rows committed
+    after this statement's snapshot are neither deleted nor summed here, so they stay."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(COMPACT_TALLY_SQL, [account_id])
+
+
+def conversation_tallies_compact(*, min_rows: int = 200) -> int:
+    """The periodic sweep's part: compacts every account with more than `min_rows` rows.
+    Returns how many accounts it compacted."""
+    if connection.vendor != "postgresql":
+        return 0
+    from conversations.models import ConversationTally
+
+    crowded = list(
+        ConversationTally.objects.values("account_id")
+        .annotate(rows=Count("pk"))
+        .filter(rows__gt=min_rows)
+        .values_list("account_id", flat=True)
+    )
+    for account_id in crowded:
+        conversation_tally_compact(account_id=account_id)
+    return len(crowded)
 
 
 @transaction.atomic

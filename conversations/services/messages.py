@@ -157,9 +157,19 @@ def _touch(
     conversation.save(update_fields=fields)
 
 
-@transaction.atomic
-def message_send(
+def message_send(*, conversation_locked: bool = False, **kwargs) -> Message:
+    """A reply to the contact, or a private note (`private`): see _message_send for the
+    arguments. `conversation_locked`: the caller holds the conversation's row lock in its
+    transaction (or inserted the row in it), with the instance read under it and its inbox and
+    assignee: no second lock, and no savepoint of its own (an error aborts the caller's
+    transaction, which it would anyway)."""
+    with transaction.atomic(savepoint=not conversation_locked):
+        return _message_send(conversation_locked=conversation_locked, **kwargs)
+
+
+def _message_send(
     *,
+    conversation_locked: bool,
     account: Account,
     actor: AccountUser | None,
     conversation: Conversation,
@@ -195,7 +205,8 @@ def message_send(
         k: v for k, v in (content_attributes or {}).items() if k not in RESERVED_ATTRIBUTES
     }
     performer = performer_of(actor, performer)
-    conversation = lock_conversation(conversation.pk)
+    if not conversation_locked:
+        conversation = lock_conversation(conversation.pk)
     now = timezone.now()
     is_person = actor is not None
     if is_person and not private and template is None and not delivery.can_reply(conversation, now):

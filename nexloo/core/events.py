@@ -12,6 +12,7 @@ account's integrations carry over.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -84,19 +85,65 @@ def subscribe(*names: str) -> Callable[[Listener], Listener]:
     return register
 
 
+class _Batch:
+    """The events of one transaction, dispatched one after another once it commits. Listeners
+    share `memo` across them (the websocket push reads an audience once for all the events of
+    a commit, not once per event)."""
+
+    __slots__ = ("events", "hooks", "memo")
+
+    def __init__(self, hooks: list) -> None:
+        self.hooks = hooks  # the connection's list of on-commit callbacks of that transaction
+        self.memo: dict[Any, Any] = {}
+        # Every event emitted in it (one rolled back with a savepoint too: a hint of what is
+        # coming, never dispatched from here).
+        self.events: list[Event] = []
+
+
+_local = threading.local()
+
+
 def emit(event: Event, *, using: str | None = None) -> None:
     """Dispatches `event` after the current transaction commits (at once if there is none)."""
-    transaction.on_commit(partial(dispatch, event), using=using, robust=True)
+    connection = transaction.get_connection(using)
+    batch = None
+    if connection.in_atomic_block:
+        # Same transaction, same list of callbacks (Django starts a new list after a commit or
+        # a rollback, and after a savepoint's rollback): same batch.
+        batch = getattr(_local, "batch", None)
+        if batch is None or batch.hooks is not connection.run_on_commit:
+            batch = _local.batch = _Batch(connection.run_on_commit)
+        batch.events.append(event)
+    transaction.on_commit(partial(dispatch, event, batch), using=using, robust=True)
 
 
-def dispatch(event: Event) -> None:
+def dispatch(event: Event, batch: _Batch | None = None) -> None:
     for recorder in _recorders:
         recorder.append(event)
-    for listener in (*_listeners.get(event.name, ()), *_listeners.get(ALL, ())):
-        try:
-            listener(event)
-        except Exception:
-            logger.exception("event listener %r failed on %s", listener, event.name)
+    outer = getattr(_local, "dispatching", None)
+    _local.dispatching = batch
+    try:
+        for listener in (*_listeners.get(event.name, ()), *_listeners.get(ALL, ())):
+            try:
+                listener(event)
+            except Exception:
+                logger.exception("event listener %r failed on %s", listener, event.name)
+    finally:
+        _local.dispatching = outer
+
+
+def batch_events() -> list[Event]:
+    """The events emitted by the transaction being dispatched (see _Batch.events)."""
+    batch = getattr(_local, "dispatching", None)
+    return batch.events if batch is not None else []
+
+
+def batch_memo() -> dict[Any, Any]:
+    """A dict shared by the listeners of all the events of the commit being dispatched (read
+    after that commit, so what is kept in it is as fresh as a read per event); a new, empty one
+    for an event outside a transaction."""
+    batch = getattr(_local, "dispatching", None)
+    return batch.memo if batch is not None else {}
 
 
 @contextmanager

@@ -181,6 +181,7 @@ class TestLostDrains:
                 "intake": 0,
                 "queues": 1,
                 "early_statuses": 0,
+                "tallies": 0,
             }
         assert Conversation.objects.get(pk=waiting.pk).assignee_id == ana.pk
         with on_commit():
@@ -189,4 +190,5 @@ class TestLostDrains:
                 "intake": 0,
                 "queues": 0,
                 "early_statuses": 0,
+                "tallies": 0,
             }

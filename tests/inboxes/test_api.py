@@ -89,11 +89,11 @@ class TestList:
                 InboxMemberFactory(inbox=inbox, account_user=AccountUserFactory(account=account))
 
         add_inboxes(2)
-        # 5: membership, inboxes, their hours, the API channels' webhook_url, the token.
-        with django_assert_num_queries(5):
+        # 4: the token with its membership, inboxes, their hours, the API channels' webhook_url.
+        with django_assert_num_queries(4):
             assert len(admin_api.get(inboxes_url(account)).json()["payload"]) == 2
         add_inboxes(10)
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(4):
             assert len(admin_api.get(inboxes_url(account)).json()["payload"]) == 12
 
 

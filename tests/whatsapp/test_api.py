@@ -119,7 +119,7 @@ def test_the_list_takes_the_same_queries_for_one_or_many_numbers(
     from whatsapp import services
 
     admin_api.get(url(account))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         admin_api.get(url(account))
     for n in range(3):
         services.whatsapp_inbox_create(
@@ -132,5 +132,5 @@ def test_the_list_takes_the_same_queries_for_one_or_many_numbers(
             access_token="EAAG-more-numbers-token",
             app_secret="more-numbers-app-secret",
         )
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         admin_api.get(url(account))

@@ -324,7 +324,7 @@ class TestCost:
         with django_capture_on_commit_callbacks(execute=True):  # warm: the account's rule set
             services.event_process(event_id=first.pk)
         second = stored(payload("text.json", suffix=2))
-        with django_assert_num_queries(15), django_capture_on_commit_callbacks(execute=True):
+        with django_assert_num_queries(14), django_capture_on_commit_callbacks(execute=True):
             services.event_process(event_id=second.pk)
         assert Message.objects.filter(inbox=inbox, message_type="incoming").count() == 2
 

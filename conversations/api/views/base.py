@@ -47,6 +47,15 @@ class ConversationScoped(AccountAPIView):
             )
         return self._conversation
 
+    def conversation_to_write(self):
+        """The conversation for a service that locks and re-reads it: one lean query (with its
+        inbox), which also settles that the person may act in that inbox."""
+        if not hasattr(self, "_conversation"):
+            self._conversation = selectors.conversation_ref(
+                membership=self.membership, display_id=self.kwargs["conversation_id"]
+            )
+        return self._conversation
+
     def reload(self):
         self.__dict__.pop("_conversation", None)
         return self.conversation()

@@ -20,7 +20,7 @@ from conversations.api.serializers import (
 )
 from inboxes.api.serializers import InboxSerializer
 from inboxes.extensions import channel_payloads
-from inboxes.selectors import inbox_get, inboxes_list
+from inboxes.selectors import inbox_for_member, inbox_get, inboxes_list
 from nexloo.core.params import query_page, query_text
 
 CONTACTS_PER_PAGE = 15
@@ -67,11 +67,13 @@ class ContactListView(AccountAPIView):
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
         inbox_id = data.pop("inbox_id", None)
-        inbox = inbox_get(membership=self.membership, inbox_id=inbox_id) if inbox_id else None
+        inbox = (
+            inbox_for_member(membership=self.membership, inbox_id=inbox_id) if inbox_id else None
+        )
         contact = services.contact_create(
             account=self.account, actor=self.membership, inbox=inbox, **data
         )
-        contact_inbox = contact.contact_inboxes.filter(inbox=inbox).first() if inbox else None
+        contact_inbox = getattr(contact, "new_contact_inbox", None)
         contact = selectors.contact_detail_get(membership=self.membership, contact_id=contact.pk)
         return Response(
             {

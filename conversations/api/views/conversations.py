@@ -26,7 +26,7 @@ from conversations.api.views.base import (
     ConversationScoped,
 )
 from conversations.selectors import ConversationFilter
-from inboxes.selectors import inbox_get
+from inboxes.selectors import inbox_for_member
 from teams.api.serializers import TeamSerializer
 from teams.selectors import team_get
 
@@ -75,7 +75,7 @@ class ConversationListView(AccountAPIView):
         conversation = services.conversation_create(
             account=self.account,
             actor=self.membership,
-            inbox=inbox_get(membership=self.membership, inbox_id=data["inbox_id"]),
+            inbox=inbox_for_member(membership=self.membership, inbox_id=data["inbox_id"]),
             contact=selectors.contact_get(membership=self.membership, contact_id=data["contact_id"])
             if data.get("contact_id")
             else None,
@@ -89,9 +89,11 @@ class ConversationListView(AccountAPIView):
             else None,
             message=(data.get("message") or {}).get("content") or "",
         )
-        conversation = selectors.conversation_get(
-            membership=self.membership, display_id=conversation.display_id
-        )
+        if "labels" not in getattr(conversation, "_prefetched_objects_cache", {}):
+            # Not a new conversation: read it as the detail endpoint shows it.
+            conversation = selectors.conversation_get(
+                membership=self.membership, display_id=conversation.display_id
+            )
         return Response(ConversationSerializer(conversation).data)
 
 

@@ -14,6 +14,7 @@ from conversations.api.serializers import (
 )
 from conversations.api.views.base import ConversationScoped
 from conversations.services import IncomingMessage
+from nexloo.celery import app as celery_app
 
 
 class MessagesView(ConversationScoped):
@@ -74,7 +75,7 @@ class MessagesView(ConversationScoped):
         payload = MessageCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        conversation = self.conversation()
+        conversation = self.conversation_to_write()
         attachments = services.attachments_from_uploads(data.get("attachments", []))
         if data["message_type"] == "incoming":
             message, _created = services.message_post_incoming(
@@ -100,8 +101,15 @@ class MessagesView(ConversationScoped):
                 content_attributes=data.get("content_attributes"),
                 template_params=data.get("template_params"),
             )
-        message = selectors.message_get(conversation=conversation, message_id=message.pk)
-        conversation = self.reload()
+        if celery_app.conf.task_always_eager or data["message_type"] == "incoming":
+            # Without a worker the delivery ran after the commit, in this request: show its
+            # outcome (and an incoming message's conversation as stored).
+            message = selectors.message_get(conversation=conversation, message_id=message.pk)
+            conversation = self.reload()
+        else:
+            # The reply as stored, and its conversation as the service left it (read under
+            # its lock, with its contact identity and assignee): nothing to read again.
+            conversation = message.conversation
         return Response(
             MessageSerializer(
                 message,

@@ -1,0 +1,164 @@
+"""What the hot API endpoints and the worker's intake cost, in SQL statements (issue #12).
+
+Each count is exact and includes what the commit sets off in the same process (the websocket
+audience read), since that work is the request's too; the task queue is stubbed, so the intake
+that a new conversation queues is counted on its own. Inside a test the services' outermost
+transaction is a savepoint of the test's: `SAVEPOINT`/`RELEASE` are two statements that
+production does not run (there it is BEGIN/COMMIT, which Django does not count).
+`bench/cost.py` measures the same endpoints outside a test, with their times.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations import services
+from conversations.models import Contact, Conversation, Message
+from nexloo.celery import app as celery_app
+from nexloo.core import tasks
+from tests.conftest import api_client_for
+from tests.factories import ContactFactory, ContactInboxFactory
+
+pytestmark = pytest.mark.django_db
+
+SAVEPOINT_PAIR = 2  # the test's transaction: see the module's docstring
+
+
+def url(account, path: str = "") -> str:
+    return f"/api/v1/accounts/{account.pk}/{path}"
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Tasks queued on commit are kept here, as a worker would find them, instead of running in
+    the test's process (the API then answers as it does with a worker)."""
+    calls: list[tuple] = []
+    monkeypatch.setattr(tasks, "enqueue", lambda task, *args: calls.append((task.name, args)))
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    return calls
+
+
+@pytest.fixture(autouse=True)
+def warm(account):
+    """The account's automation rule sets are cached per process until they change (see
+    automations.selectors): read them once, as a running server has."""
+    from automations.selectors import active_rules
+
+    for event_name in ("conversation_created", "message_created", "conversation_updated"):
+        active_rules(account_id=account.pk, event_name=event_name)
+
+
+@pytest.fixture
+def sofia(member):
+    return member("Sofia Secretária")
+
+
+@pytest.fixture
+def sofia_api(sofia):
+    return api_client_for(sofia)
+
+
+@pytest.fixture
+def counted(django_assert_num_queries, django_capture_on_commit_callbacks):
+    """`with counted(n):` — exactly n statements, the on-commit work included."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _counted(n: int):
+        with (
+            django_assert_num_queries(n),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            yield
+
+    return _counted
+
+
+def test_get_a_small_object_takes_three_queries(sofia_api, account, inbox, counted):
+    contact = ContactFactory(account=account)
+    sofia_api.get(url(account, f"contacts/{contact.pk}"))  # warm the process-wide caches
+    # The token and the membership in one query, then the contact and its identities.
+    with counted(3):
+        response = sofia_api.get(url(account, f"contacts/{contact.pk}"))
+    assert response.status_code == 200
+
+
+def test_get_profile_takes_three_queries(sofia_api, counted):
+    # The token, the memberships, whether the e-mail is verified.
+    with counted(3):
+        assert sofia_api.get("/api/v1/profile").status_code == 200
+
+
+def test_post_a_contact(sofia_api, account, inbox, queued, counted):
+    sofia_api.post(url(account, "contacts"), {"name": "Aquecimento"}, format="json")
+    # (14 with the answer's re-read of the contact as the detail endpoint shows it.)
+    with counted(14):
+        response = sofia_api.post(
+            url(account, "contacts"), {"name": "Nova", "inbox_id": inbox.pk}, format="json"
+        )
+    assert response.status_code == 200, response.content
+    assert Contact.objects.filter(account=account, name="Nova").exists()
+
+
+def test_post_a_conversation_with_its_first_message(sofia_api, account, inbox, queued, counted):
+    """Token and membership, the inbox, the contact's identity (looked up, then the contact and
+    it created in a savepoint: four), the display id, the conversation, the message, the
+    conversation's last activity, and one audience read for the three events it sends: 12; and
+    4 for the answer's embedded messages (Chatwoot's shape: their ids, the last non-activity
+    one, the rows, their attachments)."""
+    with counted(12 + 4 + SAVEPOINT_PAIR):
+        response = sofia_api.post(
+            url(account, "conversations"),
+            {"inbox_id": inbox.pk, "source_id": "cliente-1", "message": {"content": "Olá!"}},
+            format="json",
+        )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    conversation = Conversation.objects.get(account=account, display_id=body["id"])
+    assert body["labels"] == [] and body["meta"]["sender"]["id"] == conversation.contact_id
+    assert list(conversation.messages.values_list("content", flat=True)) == ["Olá!"]
+    assert queued == [("conversations.intake", (conversation.pk,))] + [
+        q for q in queued if q[0] != "conversations.intake"
+    ]
+
+
+def test_post_a_message_takes_seven_queries(
+    sofia_api, account, inbox, new_conversation, queued, counted
+):
+    """Token and membership, the conversation (seen by her: she may write in it), its lock and
+    the read under it (two statements, see lock_conversation), the message, the conversation's
+    last activity, the audience."""
+    conversation = new_conversation()
+    path = url(account, f"conversations/{conversation.display_id}/messages")
+    with counted(7 + SAVEPOINT_PAIR):
+        response = sofia_api.post(path, {"content": "Tudo certo"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["content"] == "Tudo certo"
+    assert Message.objects.filter(conversation=conversation, content="Tudo certo").exists()
+
+
+def test_another_accounts_conversation_is_not_found_on_the_lean_path(
+    sofia_api, account, other_account
+):
+    theirs = ContactInboxFactory(inbox__account=other_account)
+    conversation = services.conversation_open_for(contact_inbox=theirs).conversation
+    path = url(other_account, f"conversations/{conversation.display_id}/messages")
+    assert sofia_api.post(path, {"content": "x"}, format="json").status_code == 404
+    path = url(account, f"conversations/{conversation.display_id}/messages")
+    assert sofia_api.post(path, {"content": "x"}, format="json").status_code == 404
+    assert not Message.objects.filter(content="x").exists()
+
+
+def test_the_intake_of_a_new_conversation(inbox, sofia, queued, counted):
+    """Whether it is still to do, the inbox's lock, the conversation's (the account's rule set
+    is cached: no rule, nothing read), the conversation as the hooks left it (lock and read:
+    two), who may take it (with the round robin position), the position moved on, the
+    assignment, its activity line, the intake mark, and one audience read for the events."""
+    inbox.enable_auto_assignment = True
+    inbox.save()
+    contact_inbox = ContactInboxFactory(inbox=inbox)
+    conversation = services.conversation_open_for(contact_inbox=contact_inbox).conversation
+    with counted(11 + SAVEPOINT_PAIR):
+        assert services.conversation_intake(conversation_id=conversation.pk)
+    conversation.refresh_from_db()
+    assert conversation.assignee == sofia and conversation.intake_done_at is not None
