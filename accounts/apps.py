@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts.signals import on_sign_in
+
+        # Django's login() sends it for every way in (allauth's forms included).
+        user_logged_in.connect(on_sign_in, dispatch_uid="accounts.availability_on_sign_in")

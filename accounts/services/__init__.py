@@ -30,6 +30,7 @@ from accounts.services.memberships import (
     agent_add,
     agent_remove,
     agent_update,
+    availability_on_sign_in,
     availability_set,
 )
 from accounts.services.platform import (
@@ -64,6 +65,7 @@ __all__ = [
     "agent_add",
     "agent_remove",
     "agent_update",
+    "availability_on_sign_in",
     "availability_set",
     "invitation_accept",
     "invitation_from_token",
