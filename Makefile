@@ -30,8 +30,9 @@ migrate: install compilemessages
 ## make run: the product on http://127.0.0.1:8000 (SQLite and in-process defaults unless
 ## DATABASE_URL/REDIS_URL are set; with REDIS_URL, start `make worker` and `make beat` too, or
 ## use `make run-stack`).
+## SITE_URL (the address in e-mails) follows HOST and PORT unless it is given.
 run: migrate
-	$(VENV)/bin/uvicorn nexloo.asgi:application --host $(HOST) --port $(PORT)
+	SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(VENV)/bin/uvicorn nexloo.asgi:application --host $(HOST) --port $(PORT)
 
 ## make run-stack: uvicorn, a Celery worker and beat, against DATABASE_URL and REDIS_URL.
 run-stack: migrate

@@ -9,15 +9,17 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Account, Invitation, User
-
-
-def absolute_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+from nexloo.core.links import ProductSite, absolute_url
 
 
 def _send(*, to: User, language: str, subject: str, template: str, context: dict) -> None:
     with translation.override(language):
-        context = {**context, "user": to, "site_url": settings.SITE_URL}
+        context = {
+            **context,
+            "user": to,
+            "site_url": absolute_url("/"),
+            "current_site": ProductSite(),
+        }
         subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + str(subject)
         text = render_to_string(f"accounts/email/{template}.txt", context)
         html = render_to_string(f"accounts/email/{template}.html", context)

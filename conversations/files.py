@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.core import signing
 from django.http import FileResponse, Http404
 from django.urls import reverse
 
 from conversations.models import Attachment
+from nexloo.core.links import absolute_url
 
 SALT = "conversations.attachment"
 ATTACHMENT_LINK_TTL = timedelta(hours=24)
@@ -31,7 +31,7 @@ def attachment_url(attachment: Attachment) -> str:
     stored copy (a channel's media not downloaded yet)."""
     if not attachment.file:
         return attachment.external_url
-    return settings.SITE_URL.rstrip("/") + attachment_path(attachment)
+    return absolute_url(attachment_path(attachment))
 
 
 def serve(request, token: str):
