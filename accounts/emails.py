@@ -20,7 +20,9 @@ def _send(*, to: User, language: str, subject: str, template: str, context: dict
             "site_url": absolute_url("/"),
             "current_site": ProductSite(),
         }
-        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + str(subject)
+        # One line whatever a name stored before names were checked holds (a header with a
+        # line break is refused by the mail library, and the e-mail never left).
+        subject = " ".join((settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + str(subject)).split())
         text = render_to_string(f"accounts/email/{template}.txt", context)
         html = render_to_string(f"accounts/email/{template}.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to.email])

@@ -155,3 +155,19 @@ def test_forms_refuse_them_with_the_message(login, account, admin):
     assert SINGLE_LINE in response.content.decode()
     admin.user.refresh_from_db()
     assert admin.user.name == "Ana Administradora"
+
+
+def test_an_invitation_goes_out_even_if_an_old_name_holds_a_line_break(account, admin, on_commit):
+    Account.objects.filter(pk=account.pk).update(name="Cenário\n4 Ltda")  # stored before the check
+    account.refresh_from_db()
+    with on_commit():
+        services.agent_add(
+            account=account,
+            actor=admin,
+            email="carla@exemplo.com.br",
+            name="Carla Comercial",
+            role="agent",
+        )
+    (message,) = mail.outbox
+    assert "Cenário 4 Ltda" in message.subject and "\n" not in message.subject
+    assert message.message()  # the headers can be written
