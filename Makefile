@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_REDIS_KEY_PREFIX ?= nexloo-test
 PYTEST_WORKERS ?= 2
 
-.PHONY: run run-stack worker beat test lint messages compilemessages install migrate browser seed bench clean
+.PHONY: run run-stack web worker beat demo test lint messages compilemessages install migrate browser seed bench fuzz clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -32,21 +32,39 @@ migrate: install compilemessages
 ## use `make run-stack`).
 ## SITE_URL (the address in e-mails) follows HOST and PORT unless it is given.
 run: migrate
+	@echo ""
+	@echo "  Nexloo on http://$(HOST):$(PORT)/ - sign in at http://$(HOST):$(PORT)/accounts/login/"
+	@echo "  or create a company at http://$(HOST):$(PORT)/accounts/signup/"
+	@echo "  The Cenario 4 demo company: make seed (prints the five e-mails and the password);"
+	@echo "  customers writing on WhatsApp: make demo (start this server with"
+	@echo "  WHATSAPP_GRAPH_URL=http://127.0.0.1:8765 so that replies reach its Graph API stand-in)."
+	@echo "  E-mails (invitations): http://$(HOST):$(PORT)/dev/mail/"
+	@echo ""
 	SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(VENV)/bin/uvicorn nexloo.asgi:application --host $(HOST) --port $(PORT)
 
-## make run-stack: uvicorn, a Celery worker and beat, against DATABASE_URL and REDIS_URL.
+## make run-stack: the web server (WEB_CONCURRENCY processes, default one per core), a Celery
+## worker and beat, against DATABASE_URL and REDIS_URL; Ctrl-C stops all three.
 run-stack: migrate
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || (echo "Set DATABASE_URL and REDIS_URL (see README)"; exit 2)
 	bin/run-stack
 
+## The three processes of the stack, alone (docker-compose.yml runs the same scripts).
+web: migrate
+	bin/web
+
 worker: install
-	$(VENV)/bin/celery -A nexloo worker -Q default,webhooks,outbound,realtime -l info
+	bin/worker
 
 beat: install
-	$(VENV)/bin/celery -A nexloo beat -l info
+	bin/beat
 
+## make seed: the Cenario 4 company (idempotent). make demo: seeds it, then runs the Graph API
+## stand-in on 127.0.0.1:8765 and plays customers writing on WhatsApp to the server at SITE_URL.
 seed: migrate
 	$(PY) manage.py seed_cenario4
+
+demo: seed
+	$(PY) manage.py demo --url $${SITE_URL:-http://$(HOST):$(PORT)}
 
 ## make test: lint, import contracts, translations, then the whole suite on PostgreSQL + Redis.
 test: install compilemessages browser
@@ -74,6 +92,12 @@ messages: install
 bench: install compilemessages
 	$(PY) bench/conversations.py $(BENCH_ARGS)
 	$(PY) bench/automations.py
+
+## make fuzz: schemathesis against our own OpenAPI schema on a live server with a token; prints
+## the requests made and the 5xx answered, fails on any 5xx. Bounded by FUZZ_EXAMPLES (per
+## operation) and FUZZ_SECONDS; FUZZ_DATABASE_URL is dropped and recreated. Not part of make test.
+fuzz: install compilemessages
+	$(PY) bin/fuzz
 
 clean:
 	rm -rf var/static var/mail

@@ -14,9 +14,10 @@ ACCOUNT_USER_UPDATED = "account_user.updated"
 ACCOUNT_USER_REMOVED = "account_user.removed"
 PRESENCE_UPDATE = "presence.update"
 
-# The API speaks Chatwoot's vocabulary: "available" where Nexloo says "online".
+# What Chatwoot's server sends (its enum `online | offline | busy`; its published description
+# says "available", which its code never sends). Input also accepts "available".
 API_AVAILABILITY = {
-    Availability.ONLINE: "available",
+    Availability.ONLINE: "online",
     Availability.BUSY: "busy",
     Availability.OFFLINE: "offline",
 }

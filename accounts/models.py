@@ -83,6 +83,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("language"), max_length=10, choices=Language.choices, default=Language.PT_BR
     )
     custom_attributes = models.JSONField(default=dict, blank=True)
+    message_signature = models.TextField(_("message signature"), blank=True, default="")
+    ui_settings = models.JSONField(default=dict, blank=True)  # Chatwoot's dashboard's own
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=now)
@@ -183,6 +185,9 @@ class AccessToken(models.Model):
 
     token_hash = models.CharField(max_length=64, unique=True)
     hint = models.CharField(max_length=8, help_text="The first characters, to recognise it.")
+    # Chatwoot's `pubsub_token`: names the user's ActionCable subscription (`/cable`). It grants
+    # only listening, is shown in the profile, and is replaced with the token (a user's only).
+    pubsub_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
     user = models.OneToOneField(
         User, null=True, blank=True, on_delete=models.CASCADE, related_name="access_token"
     )

@@ -27,14 +27,20 @@ def _verified() -> Exists:
     )
 
 
-def agents_list(*, account: Account, query: str = "", role: str = "") -> QuerySet[AccountUser]:
-    """The account's people by name, with `verified` annotated (one query)."""
-    qs = (
-        AccountUser.objects.for_account(account)
-        .select_related("user")
+def with_verified(qs: QuerySet[AccountUser]) -> QuerySet[AccountUser]:
+    """People by name, with `verified` annotated (one query); `qs` is already scoped."""
+    return (
+        qs.select_related("user")
         .annotate(verified=_verified())
         .order_by("user__name", "user__email")
     )
+
+
+def agents_list(
+    *, membership: AccountUser, query: str = "", role: str = ""
+) -> QuerySet[AccountUser]:
+    """The people of the asking member's account by name, with `verified` annotated."""
+    qs = with_verified(AccountUser.objects.for_account(membership.account_id))
     if query:
         qs = qs.filter(Q(user__name__icontains=query) | Q(user__email__icontains=query))
     if role in Role.values:
@@ -42,9 +48,9 @@ def agents_list(*, account: Account, query: str = "", role: str = "") -> QuerySe
     return qs
 
 
-def agent_get(*, account: Account, user_id: int | str) -> AccountUser:
-    """An agent of the account by user id (Chatwoot's agent id is the user's id)."""
-    return get_or_not_found(agents_list(account=account), user_id=user_id)
+def agent_get(*, membership: AccountUser, user_id: int | str) -> AccountUser:
+    """An agent of the asking member's account by user id (Chatwoot's agent id is the user's)."""
+    return get_or_not_found(agents_list(membership=membership), user_id=user_id)
 
 
 def token_owner(token: str) -> AccessToken | None:
@@ -55,6 +61,18 @@ def token_owner(token: str) -> AccessToken | None:
         .filter(token_hash=hash_secret(token))
         .first()
     )
+
+
+def pubsub_owner(pubsub_token: str) -> User | None:
+    """The active user whose `pubsub_token` this is (a `/cable` subscription's credential)."""
+    if not pubsub_token or not isinstance(pubsub_token, str):
+        return None
+    found = (
+        AccessToken.objects.select_related("user")
+        .filter(pubsub_token=pubsub_token, user__isnull=False, user__is_active=True)
+        .first()
+    )
+    return found.user if found else None
 
 
 def platform_account_get(*, app: PlatformApp, account_id: int | str) -> Account:

@@ -24,6 +24,7 @@ from accounts.forms import (
 from accounts.mixins import SESSION_ACCOUNT, AccountMixin, AdminRequiredMixin
 from accounts.models import Role
 from nexloo.core.errors import Conflict, NotFound
+from nexloo.core.params import query_text
 
 AGENTS_PER_PAGE = 25
 
@@ -51,8 +52,8 @@ class AccountHomeView(AccountMixin, View):
 
 class AgentListView(AdminRequiredMixin, View):
     def get(self, request, account_id: int):
-        query = request.GET.get("q", "").strip()
-        agents = selectors.agents_list(account=self.account, query=query)
+        query = query_text(request.GET, "q")
+        agents = selectors.agents_list(membership=self.membership, query=query)
         page = Paginator(agents, AGENTS_PER_PAGE).get_page(request.GET.get("page"))
         return render(
             request,
@@ -84,12 +85,12 @@ class AgentEditView(AdminRequiredMixin, View):
     template = "accounts/agents/form.html"
 
     def get(self, request, account_id: int, user_id: int):
-        agent = selectors.agent_get(account=self.account, user_id=user_id)
+        agent = selectors.agent_get(membership=self.membership, user_id=user_id)
         form = AgentForm(account=self.account, membership=agent)
         return render(request, self.template, {"form": form, "agent": agent})
 
     def post(self, request, account_id: int, user_id: int):
-        agent = selectors.agent_get(account=self.account, user_id=user_id)
+        agent = selectors.agent_get(membership=self.membership, user_id=user_id)
         form = AgentForm(request.POST, account=self.account, membership=agent)
         if form.is_valid() and form.save(actor=self.membership):
             messages.success(request, _("Agent updated."))
@@ -101,11 +102,11 @@ class AgentDeleteView(AdminRequiredMixin, View):
     """GET shows the confirmation (also used without JavaScript); POST removes."""
 
     def get(self, request, account_id: int, user_id: int):
-        agent = selectors.agent_get(account=self.account, user_id=user_id)
+        agent = selectors.agent_get(membership=self.membership, user_id=user_id)
         return render(request, "accounts/agents/confirm_delete.html", {"agent": agent})
 
     def post(self, request, account_id: int, user_id: int):
-        agent = selectors.agent_get(account=self.account, user_id=user_id)
+        agent = selectors.agent_get(membership=self.membership, user_id=user_id)
         try:
             services.agent_remove(account=self.account, actor=self.membership, membership=agent)
         except ValidationError as exc:
@@ -119,7 +120,7 @@ class AgentDeleteView(AdminRequiredMixin, View):
 
 class AgentResendView(AdminRequiredMixin, View):
     def post(self, request, account_id: int, user_id: int):
-        agent = selectors.agent_get(account=self.account, user_id=user_id)
+        agent = selectors.agent_get(membership=self.membership, user_id=user_id)
         services.invitation_send(account=self.account, actor=self.membership, membership=agent)
         messages.success(
             request, _("Invitation sent again to %(email)s.") % {"email": agent.user.email}

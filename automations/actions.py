@@ -70,6 +70,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("add_private_note", gettext_lazy("Add a private note"), TEXT),
         ActionSpec("send_email_to_team", gettext_lazy("Send an e-mail to the team"), EMAIL_TEAM),
         ActionSpec("send_email_transcript", gettext_lazy("Send the transcript by e-mail"), EMAILS),
+        ActionSpec("mute_conversation", gettext_lazy("Mute the conversation"), NONE),
         ActionSpec("snooze_conversation", gettext_lazy("Snooze the conversation"), NONE),
         ActionSpec("resolve_conversation", gettext_lazy("Resolve the conversation"), NONE),
         ActionSpec("open_conversation", gettext_lazy("Open the conversation"), NONE),
@@ -279,6 +280,9 @@ def run_action(ctx: Context, action: dict[str, Any]) -> str:
             performer=ctx.performer,
             sender_type=SenderType.AUTOMATION,
         )
+        return name
+    if name == "mute_conversation":
+        ctx.conversation = conv_services.conversation_mute(**common, performer=ctx.performer)
         return name
     if name in ("resolve_conversation", "open_conversation", "snooze_conversation"):
         status = {

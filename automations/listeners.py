@@ -54,7 +54,7 @@ def on_event(event: events.Event) -> None:
         if rule_event == "message_created":
             conversation_id, message_id = None, event.data["id"]
         else:
-            conversation_id, message_id = int(event.data["uuid"]), None
+            conversation_id, message_id = event.conversation_pk, None
         enqueue(
             tasks.run_event,
             rule_event,

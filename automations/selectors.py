@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from accounts.models import Account
+from accounts.models import AccountUser
 from automations.conditions import Condition, validate
 from automations.models import AutomationRule, AutomationRun
 from nexloo.core.tenancy import get_or_not_found
@@ -27,13 +27,13 @@ RULES_TTL = 60
 _local: dict[int, tuple[str, float, dict[str, tuple[CachedRule, ...]]]] = {}
 
 
-def rules_list(*, account: Account | int) -> QuerySet[AutomationRule]:
-    """The account's rules with the time of their last run and their failed runs."""
+def rules_list(*, membership: AccountUser) -> QuerySet[AutomationRule]:
+    """The asking member's account's rules with the time of their last run and their failed runs."""
     # Subqueries, not a join: each reads one index (the latest run; the failed runs, which are
     # few), however many runs a rule has.
     runs = AutomationRun.objects.filter(rule=OuterRef("pk"))
     return (
-        AutomationRule.objects.for_account(account)
+        AutomationRule.objects.for_account(membership.account_id)
         .annotate(
             last_run_at=Subquery(runs.order_by("-created_at").values("created_at")[:1]),
             errors_count=Coalesce(
@@ -51,8 +51,8 @@ def rules_list(*, account: Account | int) -> QuerySet[AutomationRule]:
     )
 
 
-def rule_get(*, account: Account | int, rule_id: int | str) -> AutomationRule:
-    return get_or_not_found(AutomationRule.objects.for_account(account), pk=rule_id)
+def rule_get(*, membership: AccountUser, rule_id: int | str) -> AutomationRule:
+    return get_or_not_found(AutomationRule.objects.for_account(membership.account_id), pk=rule_id)
 
 
 def rule_runs(*, rule: AutomationRule, limit: int = 50) -> QuerySet[AutomationRun]:
@@ -63,8 +63,8 @@ def rule_runs(*, rule: AutomationRule, limit: int = 50) -> QuerySet[AutomationRu
     )
 
 
-def rules_disabled_by_errors(*, account: Account | int) -> QuerySet[AutomationRule]:
-    return AutomationRule.objects.for_account(account).filter(
+def rules_disabled_by_errors(*, membership: AccountUser) -> QuerySet[AutomationRule]:
+    return AutomationRule.objects.for_account(membership.account_id).filter(
         active=False, disabled_at__isnull=False
     )
 

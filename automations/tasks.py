@@ -152,17 +152,30 @@ def send_team_email(rule_id: int, conversation_id: int, team_ids: list[int], mes
 
 @shared_task(name="automations.send_transcript", acks_late=True)
 def send_transcript(conversation_id: int, emails: list[str]) -> int:
+    from conversations.files import shared_attachment_url
     from conversations.models import Message
 
     conversation = _conversation(conversation_id)
     if conversation is None:
         return 0
     lines = []
-    for message in Message.objects.filter(
-        conversation_id=conversation_id, private=False, message_type__in=("incoming", "outgoing")
-    ).order_by("created_at", "pk"):
+    for message in (
+        Message.objects.filter(
+            conversation_id=conversation_id,
+            private=False,
+            message_type__in=("incoming", "outgoing"),
+        )
+        .prefetch_related("attachments")
+        .order_by("created_at", "pk")
+    ):
         when = timezone.localtime(message.created_at).strftime("%d/%m/%Y %H:%M")
         lines.append(f"[{when}] {message.sender_name or '—'}: {message.content}")
+        # The reader is outside the account: links that expire (24 h), for these files only.
+        lines.extend(
+            f"    {a.file_name or a.file_type}: {shared_attachment_url(a, purpose='transcript')}"
+            for a in message.attachments.all()
+            if a.file
+        )
     with translation.override(conversation.account.locale):
         subject = _("Transcript of conversation #%(id)s") % {"id": conversation.display_id}
     send_mail(subject, "\n".join(lines) + "\n", None, emails)

@@ -13,6 +13,7 @@ from accounts.mixins import AdminRequiredMixin
 from automations import builder, selectors, services
 from automations.forms import RuleForm
 from automations.models import TIME_EVENTS, AutomationRule
+from nexloo.core.params import query_int
 
 FORM = "automations/form.html"
 
@@ -23,8 +24,10 @@ class RuleListView(AdminRequiredMixin, View):
             request,
             "automations/list.html",
             {
-                "rules": selectors.rules_list(account=self.account),
-                "switched_off": list(selectors.rules_disabled_by_errors(account=self.account)),
+                "rules": selectors.rules_list(membership=self.membership),
+                "switched_off": list(
+                    selectors.rules_disabled_by_errors(membership=self.membership)
+                ),
             },
         )
 
@@ -96,7 +99,7 @@ class RuleCreateView(_Builder):
 
 class RuleEditView(_Builder):
     def _rule(self):
-        return selectors.rule_get(account=self.account, rule_id=self.kwargs["rule_id"])
+        return selectors.rule_get(membership=self.membership, rule_id=self.kwargs["rule_id"])
 
     def get(self, request, account_id: int, rule_id: int):
         rule = self._rule()
@@ -133,13 +136,12 @@ class ActionRowView(AdminRequiredMixin, View):
 
 
 def _index(request) -> int:
-    raw = request.GET.get("index", "0")
-    return min(int(raw), 10_000) if raw.isdigit() else 0
+    return query_int(request.GET, "index", default=0, minimum=0, maximum=10_000)
 
 
 class RuleDetailView(AdminRequiredMixin, View):
     def get(self, request, account_id: int, rule_id: int):
-        rule = selectors.rule_get(account=self.account, rule_id=rule_id)
+        rule = selectors.rule_get(membership=self.membership, rule_id=rule_id)
         return render(
             request,
             "automations/detail.html",
@@ -149,7 +151,7 @@ class RuleDetailView(AdminRequiredMixin, View):
 
 class RuleToggleView(AdminRequiredMixin, View):
     def post(self, request, account_id: int, rule_id: int):
-        rule = selectors.rule_get(account=self.account, rule_id=rule_id)
+        rule = selectors.rule_get(membership=self.membership, rule_id=rule_id)
         try:
             rule = services.rule_set_active(
                 account=self.account, actor=self.membership, rule=rule, active=not rule.active
@@ -166,7 +168,7 @@ class RuleToggleView(AdminRequiredMixin, View):
 
 class RuleCloneView(AdminRequiredMixin, View):
     def post(self, request, account_id: int, rule_id: int):
-        rule = selectors.rule_get(account=self.account, rule_id=rule_id)
+        rule = selectors.rule_get(membership=self.membership, rule_id=rule_id)
         try:
             copy = services.rule_clone(account=self.account, actor=self.membership, rule=rule)
         except ValidationError as exc:
@@ -178,11 +180,11 @@ class RuleCloneView(AdminRequiredMixin, View):
 
 class RuleDeleteView(AdminRequiredMixin, View):
     def get(self, request, account_id: int, rule_id: int):
-        rule = selectors.rule_get(account=self.account, rule_id=rule_id)
+        rule = selectors.rule_get(membership=self.membership, rule_id=rule_id)
         return render(request, "automations/confirm_delete.html", {"rule": rule})
 
     def post(self, request, account_id: int, rule_id: int):
-        rule = selectors.rule_get(account=self.account, rule_id=rule_id)
+        rule = selectors.rule_get(membership=self.membership, rule_id=rule_id)
         services.rule_delete(account=self.account, actor=self.membership, rule=rule)
         messages.success(request, _("Rule %(name)s deleted.") % {"name": rule.name})
         return redirect("automations:list", account_id=self.account.pk)

@@ -7,7 +7,10 @@ query string). The server picks the groups: one per account the user belongs to 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 from urllib.parse import parse_qs, urlparse
 
 from channels.db import database_sync_to_async
@@ -18,8 +21,12 @@ from accounts.presence import presence_heartbeat
 from accounts.selectors import memberships_of, token_owner
 from nexloo.core.realtime import user_group
 
+logger = logging.getLogger(__name__)
+
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TRY_LATER = 1013  # the channel layer (Redis) cannot be reached
+LAYER_TIMEOUT = 3.0
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -67,6 +74,25 @@ def _heartbeat(membership_ids: list[int]) -> None:
 
 
 class PushConsumer(AsyncJsonWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        # The base class subscribes to the channel layer before anything else; with Redis away
+        # that raises, which the server would answer with a 500 and a traceback per attempt.
+        # Refuse the handshake instead: the browser backs off and retries.
+        try:
+            return await super().__call__(scope, receive, send)
+        except (TimeoutError, OSError) as exc:
+            self._layer_down(exc)
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] != "redis":
+                raise
+            self._layer_down(exc)
+        with contextlib.suppress(Exception):  # the client may have gone already
+            await send({"type": "websocket.close", "code": CLOSE_TRY_LATER})
+
+    @staticmethod
+    def _layer_down(exc: BaseException) -> None:
+        logger.warning("websocket refused: the channel layer is unavailable (%s)", exc)
+
     async def connect(self) -> None:
         self.joined: list[str] = []
         query = parse_qs(self.scope.get("query_string", b"").decode())
@@ -92,14 +118,26 @@ class PushConsumer(AsyncJsonWebsocketConsumer):
         self.user_id = user.pk
         self.membership_ids = [membership_id for _account, membership_id in memberships]
         self.joined = [user_group(account_id, user.pk) for account_id, _m in memberships]
-        for group in self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        try:
+            for group in self.joined:
+                await asyncio.wait_for(
+                    self.channel_layer.group_add(group, self.channel_name), LAYER_TIMEOUT
+                )
+        except Exception as exc:
+            self._layer_down(exc)
+            self.joined = []
+            await self.close(code=CLOSE_TRY_LATER)
+            return
         await self.accept()
         await _heartbeat(self.membership_ids)
 
     async def disconnect(self, code: int) -> None:
         for group in self.joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            # With Redis away its subscriptions went with it: nothing to undo.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    self.channel_layer.group_discard(group, self.channel_name), LAYER_TIMEOUT
+                )
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         # Only JSON text frames mean something; anything else is ignored, not fatal (the base
@@ -114,9 +152,21 @@ class PushConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
-            # The browser's heartbeat keeps its person available (auto_offline).
+            # The browser's heartbeat keeps its person available (auto_offline). The pong goes
+            # round through the channel layer, so a browser that gets none knows that pushes
+            # are not reaching it (Redis away) and re-fetches once they do again.
             await _heartbeat(self.membership_ids)
-            await self.send_json({"type": "pong"})
+            try:
+                await asyncio.wait_for(
+                    self.channel_layer.send(self.channel_name, {"type": "push.pong"}),
+                    LAYER_TIMEOUT,
+                )
+            except Exception as exc:
+                self._layer_down(exc)
+                await self.close(code=CLOSE_TRY_LATER)
+
+    async def push_pong(self, message: dict) -> None:
+        await self.send_json({"type": "pong"})
 
     async def push_frame(self, message: dict) -> None:
         await self.send_json(message["frame"])

@@ -53,7 +53,7 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
     team = conversation.team
     return {
         "id": conversation.display_id,
-        "uuid": str(conversation.pk),
+        "uuid": str(conversation.uuid),
         "account_id": conversation.account_id,
         "inbox_id": conversation.inbox_id,
         "status": conversation.status,
@@ -75,6 +75,8 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
                     "name": assignee.user.name,
                     "available_name": assignee.user.available_name,
                     "availability_status": API_AVAILABILITY[assignee.availability],
+                    "thumbnail": "",
+                    "type": "user",
                 }
                 if assignee
                 else None
@@ -94,12 +96,7 @@ def message_data(message: Message) -> dict[str, Any]:
         sender = {"id": message.sender_contact_id, "type": "contact", "name": message.sender_name}
     elif message.sender_type == "user" and message.sender_user_id:
         sender = {"id": message.sender_user_id, "type": "user", "name": message.sender_name}
-    elif message.sender_type in ("automation_rule", "system"):
-        sender = {
-            "id": message.sender_rule_id,
-            "type": message.sender_type,
-            "name": message.sender_name,
-        }
+    # Activity lines and automation messages have no sender, as in Chatwoot.
     return {
         "id": message.pk,
         "content": message.content,
@@ -114,6 +111,8 @@ def message_data(message: Message) -> dict[str, Any]:
         "status": message.status,
         "source_id": message.source_id,
         "created_at": int(message.created_at.timestamp()),
+        "sender_type": sender["type"] if sender else None,
+        "sender_id": sender["id"] if sender else None,
         "sender": sender,
         "attachments": [
             {
@@ -153,6 +152,7 @@ def _emit(
             performer=performer,
             inbox_id=conversation.inbox_id,
             user_ids=frozenset(assignee) | also_notify,
+            conversation_pk=conversation.pk,
         )
     )
 
@@ -174,10 +174,13 @@ def message_event(name: str, *, message: Message, performer: Performer | None) -
     data = message_data(message)
     data["conversation"] = {
         "id": conversation.display_id,
+        "uuid": str(conversation.uuid),
         "status": conversation.status,
         "assignee_id": conversation.assignee.user_id if conversation.assignee_id else None,
         "team_id": conversation.team_id,
         "inbox_id": conversation.inbox_id,
+        "last_activity_at": int(conversation.last_activity_at.timestamp()),
+        "contact_inbox": {"source_id": conversation.contact_inbox.source_id},
     }
     _emit(name, conversation=conversation, data=data, performer=performer)
 

@@ -66,11 +66,28 @@ class ForwardForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, inbox: Inbox, **kwargs):
+    def __init__(
+        self, *args, inbox: Inbox, team: Team | None = None, agents_url: str = "", **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = Team.objects.for_account(inbox.account_id).order_by("name")
-        self.fields["assignee"].queryset = _assignable(inbox)
+        agents = _assignable(inbox)
+        if team is not None:
+            # The pick list follows the chosen team; the service still checks the pair (the
+            # team may change between showing the list and submitting it).
+            agents = agents.filter(team_memberships__team=team)
+            self.initial["team"] = team.pk
+        self.fields["assignee"].queryset = agents
         self.fields["assignee"].label_from_instance = lambda m: m.user.available_name
+        if agents_url:
+            self.fields["team"].widget.attrs.update(
+                {
+                    "hx-get": agents_url,
+                    "hx-trigger": "change",
+                    "hx-target": f"#{self['assignee'].auto_id}",
+                    "hx-swap": "outerHTML",
+                }
+            )
 
     def clean(self):
         cleaned = super().clean()

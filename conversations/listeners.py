@@ -27,7 +27,7 @@ def on_presence(event: events.Event) -> None:
     from accounts.models import AccountUser
 
     for user_id, status in event.data.get("users", {}).items():
-        if status != "available":
+        if status != "online":
             continue
         membership = AccountUser.objects.filter(
             account_id=event.account_id, user_id=int(user_id)

@@ -8,6 +8,9 @@ that only moves forward (conditional updates, see services.message_status_update
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -118,6 +121,7 @@ class Label(TenantModel):
 
 class Conversation(TenantModel):
     display_id = models.PositiveIntegerField()
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # Chatwoot's
     inbox = models.ForeignKey(
         "inboxes.Inbox", on_delete=models.CASCADE, related_name="conversations"
     )
@@ -127,6 +131,9 @@ class Conversation(TenantModel):
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    # Muted (Chatwoot's mute): resolved, and the contact's messages until then are kept in it
+    # without reopening it, greeting them or queueing it for anyone.
+    muted_until = models.DateTimeField(null=True, blank=True)
     assignee = models.ForeignKey(
         "accounts.AccountUser",
         null=True,
@@ -161,6 +168,9 @@ class Conversation(TenantModel):
     custom_attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def is_muted(self, at: datetime | None = None) -> bool:
+        return self.muted_until is not None and self.muted_until > (at or now())
 
     class Meta:
         verbose_name = _("conversation")
@@ -220,6 +230,18 @@ class ConversationLabel(TenantModel):
             models.UniqueConstraint(
                 fields=["conversation", "label"], name="conversation_label_unique"
             )
+        ]
+
+
+class ContactLabel(TenantModel):
+    """A label on a contact (Chatwoot's contact labels, `…/contacts/{id}/labels`)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="contact_labels")
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "label"], name="contact_label_unique")
         ]
 
 

@@ -20,6 +20,8 @@ from accounts.models import AccountUser
 from conversations.models import (
     CannedResponse,
     Contact,
+    ContactInbox,
+    ContactLabel,
     Conversation,
     ConversationLabel,
     Label,
@@ -28,6 +30,7 @@ from conversations.models import (
     Status,
 )
 from inboxes.models import InboxMember
+from nexloo.core.params import MAX_ID, query_int, query_page, query_text, query_texts
 from nexloo.core.tenancy import get_or_not_found
 
 PAGE_SIZE = 25
@@ -54,28 +57,18 @@ class ConversationFilter:
 
     @classmethod
     def from_params(cls, params) -> ConversationFilter:
-        def number(name: str) -> int | None:
-            try:
-                return int(params.get(name)) if params.get(name) not in (None, "") else None
-            except (TypeError, ValueError):
-                return None
-
-        labels = (
-            params.getlist("labels[]") or params.getlist("labels")
-            if hasattr(params, "getlist")
-            else []
-        )
-        labels = tuple(t for raw in labels for t in str(raw).split(",") if t.strip())
+        """The list's query parameters; BadParameter (4xx) for ids, pages or text it cannot
+        read."""
         assignee_type = params.get("assignee_type") or "all"
         status = params.get("status") or Status.OPEN
         return cls(
             assignee_type=assignee_type if assignee_type in ASSIGNEE_TYPES else "all",
             status=status if status in (*Status.values, "all") else Status.OPEN,
-            inbox_id=number("inbox_id"),
-            team_id=number("team_id"),
-            labels=labels,
-            q=(params.get("q") or "").strip()[:100],
-            page=max(1, number("page") or 1),
+            inbox_id=query_int(params, "inbox_id"),
+            team_id=query_int(params, "team_id"),
+            labels=query_texts(params, "labels"),
+            q=query_text(params, "q"),
+            page=query_page(params),
         )
 
 
@@ -117,7 +110,7 @@ def _base(
         match = Q(contact_id__in=Subquery(contacts.values("pk"))) | Q(
             pk__in=Subquery(written.values("conversation_id"))
         )
-        if term.isdigit():
+        if term.isascii() and term.isdigit() and int(term) <= MAX_ID:  # not "①", not 2**64
             match |= Q(display_id=int(term))
         qs = qs.filter(match)
     if with_assignee:
@@ -161,15 +154,65 @@ def with_list_data(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
         .values("n")
     )
     return (
-        qs.select_related("inbox", "contact", "assignee__user", "team")
+        qs.select_related("inbox", "contact", "contact_inbox", "assignee__user", "team")
         .annotate(
             last_message_content=_last_message("content"),
             last_message_type=_last_message("message_type"),
+            last_non_activity_id=_last_message("pk"),
+            last_message_id=Subquery(
+                Message.objects.filter(conversation=OuterRef("pk"))
+                .order_by("-created_at", "-id")
+                .values("pk")[:1]
+            ),
             unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
         )
         .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("title")))
         .order_by("-last_activity_at", "-id")
     )
+
+
+def attach_last_messages(conversations: list[Conversation]) -> list[Conversation]:
+    """Sets `last_messages` (Chatwoot's embedded `messages`: the last one, of any kind) and
+    `last_chat_message` (its `last_non_activity_message`) on each conversation: two queries for
+    the whole list (the messages, their attachments)."""
+    wanted: dict[int, Conversation] = {}
+    chat: dict[int, Conversation] = {}
+    for conversation in conversations:
+        conversation.last_messages = []
+        conversation.last_chat_message = None
+        if getattr(conversation, "last_non_activity_id", None):
+            chat[conversation.last_non_activity_id] = conversation
+        if hasattr(conversation, "last_message_id"):
+            if conversation.last_message_id:
+                wanted[conversation.last_message_id] = conversation
+        else:  # not annotated (a single conversation): its own query
+            last = (
+                Message.objects.filter(conversation=conversation)
+                .order_by("-created_at", "-id")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if last:
+                wanted[last] = conversation
+            last_chat = (
+                Message.objects.filter(conversation=conversation)
+                .exclude(message_type=MessageType.ACTIVITY)
+                .exclude(private=True)
+                .order_by("-created_at", "-id")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if last_chat:
+                chat[last_chat] = conversation
+    if wanted or chat:
+        for message in Message.objects.filter(pk__in=[*wanted, *chat]).prefetch_related(
+            "attachments"
+        ):
+            if message.pk in wanted:
+                wanted[message.pk].last_messages = [message]
+            if message.pk in chat:
+                chat[message.pk].last_chat_message = message
+    return conversations
 
 
 @dataclass(frozen=True)
@@ -306,6 +349,16 @@ def visible_contacts(*, membership: AccountUser) -> QuerySet[Contact]:
     return Contact.objects.for_account(membership.account_id)
 
 
+def with_contact_inboxes(qs: QuerySet[Contact]) -> QuerySet[Contact]:
+    """The contacts' `contact_inboxes` with their inbox, in one prefetch query."""
+    return qs.prefetch_related(
+        Prefetch(
+            "contact_inboxes",
+            queryset=ContactInbox.objects.select_related("inbox").order_by("pk"),
+        )
+    )
+
+
 def contacts_list(*, membership: AccountUser, q: str = "") -> QuerySet[Contact]:
     qs = visible_contacts(membership=membership)
     if q:
@@ -322,6 +375,21 @@ def contact_get(*, membership: AccountUser, contact_id: int | str) -> Contact:
     return get_or_not_found(visible_contacts(membership=membership), pk=contact_id)
 
 
+def contact_label_titles(*, contact: Contact) -> list[str]:
+    return list(
+        ContactLabel.objects.filter(contact=contact)
+        .order_by("label__title")
+        .values_list("label__title", flat=True)
+    )
+
+
+def contact_detail_get(*, membership: AccountUser, contact_id: int | str) -> Contact:
+    """A contact with its contact inboxes (what the contacts endpoints show)."""
+    return get_or_not_found(
+        with_contact_inboxes(visible_contacts(membership=membership)), pk=contact_id
+    )
+
+
 def contact_conversations(*, membership: AccountUser, contact: Contact) -> QuerySet[Conversation]:
     return with_list_data(visible_conversations(membership=membership).filter(contact=contact))
 
@@ -329,19 +397,19 @@ def contact_conversations(*, membership: AccountUser, contact: Contact) -> Query
 # --- Labels, canned responses --------------------------------------------------------------------
 
 
-def labels_list(*, account_id: int) -> QuerySet[Label]:
-    return Label.objects.for_account(account_id).order_by("title")
+def labels_list(*, membership: AccountUser) -> QuerySet[Label]:
+    return Label.objects.for_account(membership.account_id).order_by("title")
 
 
-def canned_responses(*, account_id: int, q: str = "") -> QuerySet[CannedResponse]:
-    qs = CannedResponse.objects.for_account(account_id)
+def canned_responses(*, membership: AccountUser, q: str = "") -> QuerySet[CannedResponse]:
+    qs = CannedResponse.objects.for_account(membership.account_id)
     if q:
         qs = qs.filter(Q(short_code__icontains=q) | Q(content__icontains=q))
     return qs.order_by("short_code")
 
 
-def canned_response_get(*, account_id: int, pk: int | str) -> CannedResponse:
-    return get_or_not_found(CannedResponse.objects.for_account(account_id), pk=pk)
+def canned_response_get(*, membership: AccountUser, pk: int | str) -> CannedResponse:
+    return get_or_not_found(CannedResponse.objects.for_account(membership.account_id), pk=pk)
 
 
 # --- The engine's view of the work -------------------------------------------------------------

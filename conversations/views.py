@@ -35,6 +35,7 @@ from conversations.forms import (
 from conversations.models import Status
 from conversations.selectors import ConversationFilter
 from inboxes.selectors import inboxes_visible_to
+from nexloo.core.params import query_int, query_text
 from teams.selectors import teams_list
 
 FILTER_KEYS = ("assignee_type", "status", "inbox_id", "team_id", "labels", "q")
@@ -69,17 +70,15 @@ class WorkspaceMixin(AccountMixin):
     def list_context(self) -> dict:
         f = self.filters()
         # A live refresh asks for every page the browser has loaded ("Carregar mais").
-        try:
-            through = min(int(self.request.GET.get("through", 1)), MAX_REFRESH_PAGES)
-        except ValueError:
-            through = 1
+        through = query_int(self.request.GET, "through", default=1, maximum=MAX_REFRESH_PAGES)
         page = selectors.conversations_page(membership=self.membership, f=f, through_page=through)
         return {"page": page, "filters": f, "filter_qs": self.filter_qs()}
 
     def pane_context(self, **extra) -> dict:
         conversation = self.conversation()
-        account = self.account
-        labels = list(selectors.labels_list(account_id=account.pk).values_list("title", flat=True))
+        labels = list(
+            selectors.labels_list(membership=self.membership).values_list("title", flat=True)
+        )
         current_labels = [label.title for label in conversation.labels.all()]
         reply_state = delivery.reply_state(conversation)
         return {
@@ -94,7 +93,7 @@ class WorkspaceMixin(AccountMixin):
                 inbox=conversation.inbox, initial={"assignee": conversation.assignee_id}
             ),
             "forward_form": extra.pop("forward_form", None)
-            or ForwardForm(inbox=conversation.inbox),
+            or ForwardForm(inbox=conversation.inbox, agents_url=self.forward_agents_url()),
             "snooze_form": extra.pop("snooze_form", None) or SnoozeForm(),
             "priority_form": PriorityForm(initial={"priority": conversation.priority}),
             "labels_form": LabelsForm(
@@ -106,6 +105,12 @@ class WorkspaceMixin(AccountMixin):
             "filter_qs": self.filter_qs(),
             **extra,
         }
+
+    def forward_agents_url(self) -> str:
+        return reverse(
+            "conversations:forward_agents",
+            args=[self.account.pk, self.conversation().display_id],
+        )
 
     def pane(self, status: int = 200, **extra) -> HttpResponse:
         return render(
@@ -138,8 +143,8 @@ class WorkspaceView(WorkspaceMixin, View):
         return {
             "counts": selectors.conversation_counts(membership=self.membership, f=f),
             "inboxes": inboxes_visible_to(membership=self.membership).order_by("name"),
-            "teams": teams_list(account=self.account),
-            "labels": selectors.labels_list(account_id=self.account.pk),
+            "teams": teams_list(membership=self.membership),
+            "labels": selectors.labels_list(membership=self.membership),
             "statuses": [
                 (Status.OPEN, _("Open")),
                 (Status.PENDING, _("Pending")),
@@ -153,10 +158,7 @@ class WorkspaceView(WorkspaceMixin, View):
 class ListPartialView(WorkspaceMixin, View):
     def get(self, request, account_id: int):
         context = self.list_context()
-        try:
-            context["open_id"] = int(request.GET.get("open", ""))
-        except ValueError:
-            context["open_id"] = None
+        context["open_id"] = query_int(request.GET, "open")
         return render(request, "conversations/_list.html", context)
 
 
@@ -245,9 +247,23 @@ class AssignView(WorkspaceMixin, View):
         return self.after_action()
 
 
+class ForwardAgentsView(WorkspaceMixin, View):
+    """The Encaminhar dialog's agent list for the team chosen (htmx swaps the select)."""
+
+    def get(self, request, account_id: int, display_id: int):
+        inbox = self.conversation().inbox
+        team = None
+        if request.GET.get("team", "").isdigit():
+            team = teams_list(account=self.account).filter(pk=request.GET["team"]).first()
+        form = ForwardForm(inbox=inbox, team=team)
+        return render(request, "conversations/_forward_agents.html", {"field": form["assignee"]})
+
+
 class ForwardView(WorkspaceMixin, View):
     def post(self, request, account_id: int, display_id: int):
-        form = ForwardForm(request.POST, inbox=self.conversation().inbox)
+        form = ForwardForm(
+            request.POST, inbox=self.conversation().inbox, agents_url=self.forward_agents_url()
+        )
         if form.is_valid():
             try:
                 services.conversation_forward(
@@ -277,6 +293,16 @@ class StatusView(WorkspaceMixin, View):
             )
         except ValidationError as exc:
             return self.pane(status=422, flash_error=" ".join(exc.messages))
+        return self.after_action()
+
+
+class MuteView(WorkspaceMixin, View):
+    """Silenciar (resolves, and keeps the contact's messages quiet for a while) or undo it."""
+
+    def post(self, request, account_id: int, display_id: int):
+        mute = request.POST.get("muted") == "on"
+        service = services.conversation_mute if mute else services.conversation_unmute
+        service(account=self.account, actor=self.membership, conversation=self.conversation())
         return self.after_action()
 
 
@@ -316,7 +342,7 @@ class PriorityView(WorkspaceMixin, View):
 class LabelsView(WorkspaceMixin, View):
     def post(self, request, account_id: int, display_id: int):
         titles = list(
-            selectors.labels_list(account_id=self.account.pk).values_list("title", flat=True)
+            selectors.labels_list(membership=self.membership).values_list("title", flat=True)
         )
         form = LabelsForm(request.POST, titles=titles)
         if form.is_valid():
@@ -344,8 +370,8 @@ class CannedSearchView(AccountMixin, View):
     """The composer's /shortcut suggestions."""
 
     def get(self, request, account_id: int):
-        q = request.GET.get("q", "").strip().lstrip("/")
-        rows = selectors.canned_responses(account_id=self.account.pk, q=q)[:8]
+        q = query_text(request.GET, "q").lstrip("/")
+        rows = selectors.canned_responses(membership=self.membership, q=q)[:8]
         return JsonResponse(
             {"payload": [{"short_code": r.short_code, "content": r.content} for r in rows]}
         )
@@ -356,7 +382,7 @@ class CannedSearchView(AccountMixin, View):
 
 class ContactListView(AccountMixin, View):
     def get(self, request, account_id: int):
-        q = request.GET.get("q", "").strip()
+        q = query_text(request.GET, "q")
         page = Paginator(selectors.contacts_list(membership=self.membership, q=q), 25).get_page(
             request.GET.get("page")
         )
@@ -434,8 +460,8 @@ class ContactDeleteView(AdminRequiredMixin, View):
 
 class CannedListView(AdminRequiredMixin, View):
     def get(self, request, account_id: int):
-        q = request.GET.get("q", "").strip()
-        rows = selectors.canned_responses(account_id=self.account.pk, q=q)
+        q = query_text(request.GET, "q")
+        rows = selectors.canned_responses(membership=self.membership, q=q)
         page = Paginator(rows, 25).get_page(request.GET.get("page"))
         return render(
             request,
@@ -451,7 +477,7 @@ class CannedEditView(AdminRequiredMixin, View):
 
     def _row(self):
         pk = self.kwargs.get("pk")
-        return selectors.canned_response_get(account_id=self.account.pk, pk=pk) if pk else None
+        return selectors.canned_response_get(membership=self.membership, pk=pk) if pk else None
 
     def get(self, request, account_id: int, pk: int | None = None):
         row = self._row()
@@ -486,7 +512,7 @@ class CannedEditView(AdminRequiredMixin, View):
 
 class CannedDeleteView(AdminRequiredMixin, View):
     def post(self, request, account_id: int, pk: int):
-        row = selectors.canned_response_get(account_id=self.account.pk, pk=pk)
+        row = selectors.canned_response_get(membership=self.membership, pk=pk)
         services.canned_response_delete(account=self.account, actor=self.membership, response=row)
         messages.success(request, _("Canned response deleted."))
         return redirect("conversations:canned_responses", account_id=account_id)

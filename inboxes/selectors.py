@@ -39,9 +39,11 @@ def inbox_get(*, membership: AccountUser, inbox_id: int | str) -> Inbox:
 
 def inbox_members(*, inbox: Inbox) -> QuerySet[AccountUser]:
     """The agents of an inbox, as account memberships (with `verified` like the agents list)."""
-    from accounts.selectors import agents_list
+    from accounts.selectors import with_verified
 
-    return agents_list(account=inbox.account_id).filter(inbox_memberships__inbox=inbox)
+    return with_verified(
+        AccountUser.objects.filter(account_id=inbox.account_id, inbox_memberships__inbox=inbox)
+    )
 
 
 def schedule_of(inbox: Inbox) -> Schedule:

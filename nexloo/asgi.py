@@ -14,6 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from conversations.routing import websocket_urlpatterns  # noqa: E402
+from nexloo.core import health  # noqa: E402
 from nexloo.schedule import start_inprocess_ticker  # noqa: E402
 from whatsapp import webhook as whatsapp_webhook  # noqa: E402
 
@@ -47,6 +48,8 @@ def underscore_token_header(app):
 async def http(scope, receive, send):
     if scope["path"].startswith(whatsapp_webhook.PREFIX):
         return await whatsapp_webhook.app(scope, receive, send)
+    if scope["path"] in health.PATHS:
+        return await health.app(scope, receive, send)
     return await django_asgi(scope, receive, send)
 
 

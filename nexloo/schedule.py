@@ -14,6 +14,12 @@ import time
 logger = logging.getLogger(__name__)
 
 BEAT_SCHEDULE = {
+    # /readyz: "a worker seen in the last minute" (nexloo/core/health.py).
+    "worker-heartbeat": {
+        "task": "nexloo.heartbeat",
+        "schedule": 20.0,
+        "options": {"expires": 15},
+    },
     "wake-snoozed-conversations": {
         "task": "conversations.wake_snoozed",
         "schedule": 30.0,

@@ -6,6 +6,7 @@ run eagerly in the web process and e-mails are written to a folder. With `DATABA
 """
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,9 +24,10 @@ env = environ.Env()
 
 
 def generated_secret(name: str, make) -> str:
-    """A secret made once per installation and kept in `var/<name>` (development only: in
-    production every secret comes from the environment). Two processes starting at once end up
-    with the same value: the file is linked into place only if it does not exist yet."""
+    """A secret made once per installation and kept in `var/<name>` (mode 0600; `var/` is
+    outside version control). Development only: with DEBUG off every secret comes from the
+    environment. Two processes starting at once end up with the same value: the file is linked
+    into place only if it does not exist yet."""
     path = VAR_DIR / name
     if path.exists():
         return path.read_text().strip()
@@ -42,11 +44,35 @@ def generated_secret(name: str, make) -> str:
     return path.read_text().strip()
 
 
-DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str(
-    "SECRET_KEY",
-    default="dev-only-insecure-secret-key-change-me" if DEBUG else environ.Env.NOTSET,
+# Keys that are public (they were in this repository, its compose file or its docs): never
+# accepted with DEBUG off.
+KNOWN_SECRET_KEYS = frozenset(
+    {"dev-only-insecure-secret-key-change-me", "change-me", "changeme", "secret", "build"}
 )
+RANDOM_VALUE_COMMAND = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why `key` cannot sign sessions and links in production, or None."""
+    if not key:
+        return "SECRET_KEY is not set."
+    if key in KNOWN_SECRET_KEYS:
+        return "SECRET_KEY is a publicly known value."
+    if len(key) < 50 or len(set(key)) < 5:
+        return "SECRET_KEY is too short (at least 50 characters)."
+    return None
+
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not DEBUG and (problem := secret_key_problem(SECRET_KEY)):
+    raise ImproperlyConfigured(
+        f"{problem} With DEBUG off, set SECRET_KEY to a long random value of your own, e.g. "
+        f"the output of: {RANDOM_VALUE_COMMAND}"
+    )
+if not SECRET_KEY:
+    # Development: one key per installation, made on first start, kept in var/secret_key.
+    SECRET_KEY = generated_secret("secret_key", lambda: secrets.token_urlsafe(50))
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The public address of this installation, used in e-mails and in the webhook URL shown to
@@ -63,6 +89,7 @@ INSTALLED_APPS = [
     "conversations",
     "automations",
     "whatsapp",
+    "nexloo.demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -81,7 +108,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "nexloo.core.busy.DatabaseBusyMiddleware",  # SQLite's "database is locked": 503, not 500
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -92,6 +118,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "nexloo.core.api.ApiErrorsMiddleware",
+    # Last, so that its process_exception runs first: SQLite's "database is locked" is a 503.
+    "nexloo.core.busy.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "nexloo.urls"
@@ -351,6 +380,7 @@ SPECTACULAR_SETTINGS = {
 # --- Realtime ----------------------------------------------------------------------------------
 # Origins allowed to open the websocket besides the site's own host.
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
+CABLE_PING_SECONDS = env.float("CABLE_PING_SECONDS", default=3.0)  # ActionCable pings at /cable
 
 # --- Outbound webhooks (automation rules; account webhooks later) ------------------------------
 # Private, loopback and link-local targets are refused unless this is on (tests, closed networks).

@@ -16,7 +16,7 @@ from teams.forms import TeamForm
 
 class TeamListView(AdminRequiredMixin, View):
     def get(self, request, account_id: int):
-        teams = selectors.teams_list(account=self.account)
+        teams = selectors.teams_list(membership=self.membership)
         return render(request, "teams/list.html", {"teams": teams})
 
 
@@ -52,7 +52,7 @@ class TeamEditView(AdminRequiredMixin, View):
     template = "teams/form.html"
 
     def _team(self):
-        return selectors.team_get(account=self.account, team_id=self.kwargs["team_id"])
+        return selectors.team_get(membership=self.membership, team_id=self.kwargs["team_id"])
 
     def get(self, request, account_id: int, team_id: int):
         team = self._team()
@@ -93,11 +93,11 @@ class TeamEditView(AdminRequiredMixin, View):
 
 class TeamDeleteView(AdminRequiredMixin, View):
     def get(self, request, account_id: int, team_id: int):
-        team = selectors.team_get(account=self.account, team_id=team_id)
+        team = selectors.team_get(membership=self.membership, team_id=team_id)
         return render(request, "teams/confirm_delete.html", {"team": team})
 
     def post(self, request, account_id: int, team_id: int):
-        team = selectors.team_get(account=self.account, team_id=team_id)
+        team = selectors.team_get(membership=self.membership, team_id=team_id)
         services.team_delete(account=self.account, actor=self.membership, team=team)
         messages.success(request, _("Team %(name)s deleted.") % {"name": team.name})
         return redirect("teams:list", account_id=self.account.pk)

@@ -19,3 +19,64 @@ def test_docker_compose_declares_the_stack():
 def test_tests_run_on_postgres_and_redis():
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis")
+
+
+def _start(tmp_path, **env):
+    """Imports the settings in a fresh process, as `make run` or uvicorn would."""
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.SECRET_KEY)",
+        ],
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "nexloo.settings",
+            "NEXLOO_VAR_DIR": str(tmp_path),
+            "ENCRYPTION_KEY": "",
+            **env,
+        },
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_without_secret_key_development_makes_one_per_installation(tmp_path):
+    first = _start(tmp_path, DEBUG="1")
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip()
+    assert len(key) >= 50 and key != "dev-only-insecure-secret-key-change-me"
+    stored = tmp_path / "secret_key"
+    assert stored.read_text().strip() == key and stored.stat().st_mode & 0o777 == 0o600
+    # The same key on the next start (sessions survive a restart), and another installation's
+    # is another key; the encryption key comes from the same mechanism.
+    assert _start(tmp_path, DEBUG="1").stdout.strip() == key
+    assert _start(tmp_path / "other", DEBUG="1").stdout.strip() != key
+    assert (tmp_path / "encryption_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_production_refuses_a_missing_short_or_known_key(tmp_path):
+    compose = (Path(settings.BASE_DIR) / "docker-compose.yml").read_text()
+    for key in (
+        "",
+        "change-me",
+        "dev-only-insecure-secret-key-change-me",
+        "x" * 60,
+        "curta-demais",
+    ):
+        started = _start(tmp_path, DEBUG="0", SECRET_KEY=key, ENCRYPTION_KEY="k")
+        assert started.returncode != 0, key
+        assert "SECRET_KEY" in started.stderr and "secrets.token_urlsafe" in started.stderr
+    good = "q3Zk9-" * 10
+    assert _start(tmp_path, DEBUG="0", SECRET_KEY=good, ENCRYPTION_KEY="k").returncode == 0
+    # The compose file ships no secret: it refuses to start without them.
+    assert "change-me" not in compose
+    assert "${SECRET_KEY:?" in compose and "${POSTGRES_PASSWORD:?" in compose

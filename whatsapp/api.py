@@ -65,7 +65,12 @@ class WhatsAppChannelAPI:
     def payloads(self, inboxes: list[Inbox], *, administrator: bool) -> dict[int, dict]:
         out = {}
         for channel in WhatsAppChannel.objects.filter(inbox__in=inboxes):
-            payload = {"phone_number": channel.phone_number, "provider": channel.provider}
+            payload = {
+                "phone_number": channel.phone_number,
+                "provider": channel.provider,
+                "channel_id": channel.pk,
+                "callback_webhook_url": callback_url(channel.phone_number),
+            }
             if administrator:
                 payload["provider_config"] = {
                     "phone_number_id": channel.phone_number_id,

@@ -116,6 +116,7 @@ class Recorded:
     headers: dict[str, str]
     body: bytes
     query: str = ""
+    answer: Any = None  # the JSON it was answered with (a sent message's wamid, …)
 
     @property
     def json(self) -> Any:
@@ -152,6 +153,7 @@ class GraphStandIn:
     )
     templates: list[dict[str, Any]] = field(default_factory=list)
     delay: float = 0.0  # seconds before each answer (latency tests)
+    port: int = 0  # 0: any free port (tests); the demo uses a fixed one
 
     def __post_init__(self) -> None:
         self.requests: list[Recorded] = []
@@ -179,7 +181,7 @@ class GraphStandIn:
             def do_POST(self):
                 standin._handle(self, "POST")
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="graph-standin", daemon=True
@@ -253,6 +255,7 @@ class GraphStandIn:
         if self.delay:
             time.sleep(self.delay)
         status, payload, content_type = self._answer(record)
+        record.answer = payload if isinstance(payload, dict) else None
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)

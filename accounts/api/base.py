@@ -3,14 +3,17 @@
 `AccountAPIView` resolves `account_id` from the path into `self.account` and `self.membership`
 (404 when the caller does not belong to that account), and scopes querysets to the account. It
 fails closed: subclasses may not override `get_queryset`/`get_object`; they describe their rows
-with `scoped_queryset(account)` and may narrow them further with `filter_for_member(qs)`.
+with `scoped_queryset(account)` (narrowed to what the asking member may see), and the base adds
+`<account_field>=self.account` to whatever they return, so a view that forgets the account
+still cannot read another account's rows. A view whose rows really are not the account's must
+say so with `dangerously_unscoped = True` (none does today).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db.models import QuerySet
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -19,6 +22,8 @@ from accounts.models import Account, AccountUser
 from accounts.selectors import membership_get
 from nexloo.core.errors import PermissionDenied
 from nexloo.core.tenancy import get_or_not_found
+
+_SEALED = ("get_queryset", "get_object", "account_scoped")
 
 
 class AccountAPIView(GenericAPIView):
@@ -29,13 +34,17 @@ class AccountAPIView(GenericAPIView):
     # Methods that only administrators may call (403 for agents); GET stays open to members.
     admin_methods: ClassVar[frozenset[str]] = frozenset()
     lookup_url_kwarg = "pk"
+    # The path from the view's model to its account (e.g. "conversation__account").
+    account_field: ClassVar[str] = "account"
+    # The only escape from the account filter; named so that it stands out in review.
+    dangerously_unscoped: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        for name in ("get_queryset", "get_object"):
+        for name in _SEALED:
             if name in cls.__dict__:
                 raise TypeError(
-                    f"{cls.__name__} overrides {name}; use scoped_queryset()/get_scoped_object()"
+                    f"{cls.__name__} overrides {name}; describe the rows with scoped_queryset()"
                 )
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -49,8 +58,23 @@ class AccountAPIView(GenericAPIView):
     def scoped_queryset(self, account: Account) -> QuerySet:
         raise ImproperlyConfigured(f"{type(self).__name__} must define scoped_queryset()")
 
+    def account_scoped(self, qs: QuerySet) -> QuerySet:
+        """`qs` restricted to `self.account`, whatever the subclass put in it."""
+        if self.dangerously_unscoped:
+            return qs
+        if qs.model is Account:
+            return qs.filter(pk=self.account.pk)
+        first = self.account_field.split("__", 1)[0]
+        try:
+            qs.model._meta.get_field(first)
+        except FieldDoesNotExist as exc:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: {qs.model.__name__} has no {first!r}; set account_field"
+            ) from exc
+        return qs.filter(**{self.account_field: self.account})
+
     def get_queryset(self) -> QuerySet:
-        return self.scoped_queryset(self.account)
+        return self.account_scoped(self.scoped_queryset(self.account))
 
     def get_object(self):
         lookup = self.kwargs.get(self.lookup_url_kwarg)

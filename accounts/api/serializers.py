@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.events import API_AVAILABILITY
 from accounts.models import Account, AccountUser, Language, Role, User
 
-AVAILABILITY_INPUT = ["available", "online", "busy", "offline"]
+AVAILABILITY_INPUT = ["online", "available", "busy", "offline"]
+AVAILABILITY_OUTPUT = ["online", "busy", "offline"]  # Chatwoot's server enum
 
 
 class AgentSerializer(serializers.Serializer):
@@ -25,6 +27,7 @@ class AgentSerializer(serializers.Serializer):
     thumbnail = serializers.SerializerMethodField()
     custom_role_id = serializers.SerializerMethodField()
 
+    @extend_schema_field({"type": "string", "enum": AVAILABILITY_OUTPUT})
     def get_availability_status(self, obj: AccountUser) -> str:
         return API_AVAILABILITY[obj.availability]
 
@@ -39,19 +42,41 @@ class AgentSerializer(serializers.Serializer):
         return None
 
 
-class AgentCreateSerializer(serializers.Serializer):
+class AvailabilityInput(serializers.Serializer):
+    """Chatwoot's clients send `availability`; `availability_status` is accepted too."""
+
+    availability = serializers.ChoiceField(choices=AVAILABILITY_INPUT, required=False)
+    availability_status = serializers.ChoiceField(choices=AVAILABILITY_INPUT, required=False)
+
+    def validate(self, attrs):
+        chosen = attrs.pop("availability", None) or attrs.pop("availability_status", None)
+        attrs.pop("availability_status", None)
+        if chosen:
+            attrs["availability"] = chosen
+        return attrs
+
+
+class AgentCreateSerializer(AvailabilityInput):
     name = serializers.CharField(max_length=255)
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.values)
-    availability_status = serializers.ChoiceField(choices=AVAILABILITY_INPUT, required=False)
     auto_offline = serializers.BooleanField(required=False, default=True)
 
 
-class AgentUpdateSerializer(serializers.Serializer):
+class AgentUpdateSerializer(AvailabilityInput):
     name = serializers.CharField(max_length=255, required=False)
     role = serializers.ChoiceField(choices=Role.values, required=False)
-    availability_status = serializers.ChoiceField(choices=AVAILABILITY_INPUT, required=False)
     auto_offline = serializers.BooleanField(required=False)
+
+
+class ProfileUpdateSerializer(AvailabilityInput):
+    """`PUT /api/v1/profile` (Chatwoot nests it under `profile`; both are accepted)."""
+
+    name = serializers.CharField(max_length=255, required=False)
+    display_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    message_signature = serializers.CharField(required=False, allow_blank=True)
+    ui_settings = serializers.DictField(required=False)
+    account_id = serializers.IntegerField(required=False, help_text="For `availability`.")
 
 
 class AccountSerializer(serializers.ModelSerializer):
@@ -124,9 +149,29 @@ class UserSerializer(serializers.Serializer):
     language = serializers.CharField()
     custom_attributes = serializers.JSONField()
     access_token_hint = serializers.SerializerMethodField()
+    pubsub_token = serializers.SerializerMethodField()
+    avatar_url = serializers.SerializerMethodField()
+    uid = serializers.EmailField(source="email")
+    type = serializers.SerializerMethodField()
+    provider = serializers.SerializerMethodField()
+    message_signature = serializers.CharField()
+    ui_settings = serializers.JSONField()
     account_id = serializers.SerializerMethodField()
     role = serializers.SerializerMethodField()
     accounts = serializers.SerializerMethodField()
+
+    def get_pubsub_token(self, obj: User) -> str | None:
+        token = getattr(obj, "access_token", None)
+        return token.pubsub_token if token else None
+
+    def get_avatar_url(self, obj: User) -> str:
+        return ""
+
+    def get_type(self, obj: User) -> str | None:
+        return "SuperAdmin" if obj.is_superuser else None  # Chatwoot's STI type
+
+    def get_provider(self, obj: User) -> str:
+        return "email"
 
     def _memberships(self, obj: User) -> list[AccountUser]:
         return self.context.get("memberships", [])

@@ -4,6 +4,11 @@ from accounts.api import views
 
 app_urlpatterns = [
     path("profile", views.ProfileView.as_view(), name="api_profile"),
+    path(
+        "profile/availability",
+        views.ProfileAvailabilityView.as_view(),
+        name="api_profile_availability",
+    ),
     path("accounts/<int:account_id>", views.AccountView.as_view(), name="api_account"),
     path("accounts/<int:account_id>/agents", views.AgentListView.as_view(), name="api_agents"),
     path(

@@ -24,9 +24,11 @@ from accounts.api.serializers import (
     AgentUpdateSerializer,
     PlatformAccountCreateSerializer,
     PlatformUserCreateSerializer,
+    ProfileUpdateSerializer,
     UserSerializer,
 )
 from accounts.models import PlatformApp
+from nexloo.core.errors import NotFound
 
 
 def user_payload(user) -> dict:
@@ -41,6 +43,53 @@ class ProfileView(APIView):
     @extend_schema(operation_id="fetchProfile", responses=UserSerializer, tags=["Profile"])
     def get(self, request):
         return Response(user_payload(request.user))
+
+    @extend_schema(
+        operation_id="updateProfile",
+        request=ProfileUpdateSerializer,
+        responses=UserSerializer,
+        tags=["Profile"],
+    )
+    def put(self, request):
+        return profile_update(request)
+
+    patch = put
+
+
+def profile_update(request) -> Response:
+    body = request.data.get("profile", request.data) if hasattr(request.data, "get") else {}
+    payload = ProfileUpdateSerializer(data=body)
+    payload.is_valid(raise_exception=True)
+    data = dict(payload.validated_data)
+    availability = data.pop("availability", None)
+    account_id = data.pop("account_id", None)
+    if availability is not None:
+        memberships = list(selectors.memberships_of(user=request.user))
+        if account_id is not None:
+            memberships = [m for m in memberships if m.account_id == account_id]
+            if not memberships:
+                raise NotFound()
+        for membership in memberships:
+            services.availability_set(
+                account=membership.account, membership=membership, availability=availability
+            )
+    if data:
+        services.user_update(user=request.user, **data)
+    request.user.refresh_from_db()
+    return Response(user_payload(request.user))
+
+
+class ProfileAvailabilityView(APIView):
+    """Chatwoot's `POST /api/v1/profile/availability` (`{profile: {availability, account_id}}`)."""
+
+    @extend_schema(
+        operation_id="updateProfileAvailability",
+        request=ProfileUpdateSerializer,
+        responses=UserSerializer,
+        tags=["Profile"],
+    )
+    def post(self, request):
+        return profile_update(request)
 
 
 class AccountView(AccountAPIView):
@@ -74,7 +123,7 @@ class AgentListView(AccountAPIView):
     serializer_class = AgentSerializer
 
     def scoped_queryset(self, account):
-        return selectors.agents_list(account=account)
+        return selectors.agents_list(membership=self.membership)
 
     @extend_schema(
         operation_id="get-account-agents", tags=["Agents"], responses=AgentSerializer(many=True)
@@ -98,10 +147,10 @@ class AgentListView(AccountAPIView):
             name=data["name"],
             email=data["email"],
             role=data["role"],
-            availability=data.get("availability_status", "offline"),
+            availability=data.get("availability", "offline"),
             auto_offline=data["auto_offline"],
         )
-        agent = selectors.agent_get(account=self.account, user_id=membership.user_id)
+        agent = selectors.agent_get(membership=self.membership, user_id=membership.user_id)
         return Response(AgentSerializer(agent).data, status=status.HTTP_200_OK)
 
 
@@ -111,7 +160,7 @@ class AgentDetailView(AccountAPIView):
     lookup_field = "user_id"
 
     def scoped_queryset(self, account):
-        return selectors.agents_list(account=account)
+        return selectors.agents_list(membership=self.membership)
 
     @extend_schema(
         operation_id="update-agent-in-account",
@@ -130,10 +179,10 @@ class AgentDetailView(AccountAPIView):
             membership=agent,
             name=data.get("name"),
             role=data.get("role"),
-            availability=data.get("availability_status"),
+            availability=data.get("availability"),
             auto_offline=data.get("auto_offline"),
         )
-        agent = selectors.agent_get(account=self.account, user_id=agent.user_id)
+        agent = selectors.agent_get(membership=self.membership, user_id=agent.user_id)
         return Response(AgentSerializer(agent).data)
 
     @extend_schema(operation_id="delete-agent-from-account", tags=["Agents"], responses={200: None})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import password_validation
@@ -18,6 +19,7 @@ from accounts.models import (
     hash_secret,
 )
 from accounts.services.common import _validate_locale
+from nexloo.core import realtime
 from nexloo.core.errors import ValidationError
 from nexloo.core.validators import clean_name
 
@@ -40,9 +42,10 @@ def _validate_password(password: str, user: User | None = None) -> None:
 
 def _issue_token(**owner) -> str:
     token = secrets.token_urlsafe(24)
-    AccessToken.objects.update_or_create(
-        **owner, defaults={"token_hash": hash_secret(token), "hint": token[:6]}
-    )
+    defaults = {"token_hash": hash_secret(token), "hint": token[:6]}
+    if "user" in owner:
+        defaults["pubsub_token"] = secrets.token_urlsafe(24)  # revoked with the access token
+    AccessToken.objects.update_or_create(**owner, defaults=defaults)
     return token
 
 
@@ -100,6 +103,8 @@ def user_update(
     name: str | None = None,
     display_name: str | None = None,
     language: str | None = None,
+    message_signature: str | None = None,
+    ui_settings: dict | None = None,
 ) -> User:
     if name is not None:
         name = clean_name(name)
@@ -110,7 +115,15 @@ def user_update(
         user.display_name = clean_name(display_name, "display_name")
     if language is not None:
         user.language = _validate_locale(language)
-    user.save(update_fields=["name", "display_name", "language"])
+    if message_signature is not None:
+        user.message_signature = message_signature
+    if ui_settings is not None:
+        if not isinstance(ui_settings, dict):
+            raise ValidationError({"ui_settings": _("Must be an object.")})
+        user.ui_settings = {**user.ui_settings, **ui_settings}  # Chatwoot merges them
+    user.save(
+        update_fields=["name", "display_name", "language", "message_signature", "ui_settings"]
+    )
     return user
 
 
@@ -124,8 +137,13 @@ def user_set_password(*, user: User, password: str) -> User:
 
 @transaction.atomic
 def access_token_regenerate(*, user: User) -> str:
-    """Replaces the user's API token; the old one stops working at once."""
-    return _issue_token(user=user)
+    """Replaces the user's API token and pubsub token; the old ones stop working at once (the
+    `/cable` sockets subscribed with the old pubsub token are closed on commit)."""
+    old = AccessToken.objects.filter(user=user).values_list("pubsub_token", flat=True).first()
+    token = _issue_token(user=user)
+    if old:
+        transaction.on_commit(partial(realtime.close_subscriptions, old))
+    return token
 
 
 def user_is_verified(user: User) -> bool:

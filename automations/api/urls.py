@@ -1,8 +1,18 @@
 from django.urls import path
 
-from automations.api import views
+from automations.api import filters, views
 
 urlpatterns = [
+    path(
+        "accounts/<int:account_id>/conversations/filter",
+        filters.ConversationFilterView.as_view(),
+        name="api_conversations_filter",
+    ),
+    path(
+        "accounts/<int:account_id>/contacts/filter",
+        filters.ContactFilterView.as_view(),
+        name="api_contacts_filter",
+    ),
     path(
         "accounts/<int:account_id>/automation_rules",
         views.AutomationRuleListView.as_view(),

@@ -30,7 +30,7 @@ class _RuleView(AccountAPIView):
     serializer_class = AutomationRuleSerializer
 
     def scoped_queryset(self, account):
-        return selectors.rules_list(account=account)
+        return selectors.rules_list(membership=self.membership)
 
 
 class AutomationRuleListView(_RuleView):

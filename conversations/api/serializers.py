@@ -3,14 +3,28 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
 from accounts.events import API_AVAILABILITY
 from conversations import delivery
+from conversations import selectors as conversation_selectors
 from conversations.events import MESSAGE_TYPE_CODES
 from conversations.files import attachment_url
-from conversations.models import CannedResponse, Contact, Conversation, Message, Priority, Status
+from conversations.models import (
+    CannedResponse,
+    Contact,
+    ContactInbox,
+    Conversation,
+    Message,
+    Priority,
+    Status,
+)
+from inboxes.api.serializers import CHATWOOT_CHANNEL
+from inboxes.extensions import channel_payloads
+from inboxes.models import Inbox
+from nexloo.core.params import MAX_TIMESTAMP, json_validator
 
 SENDER_TYPES = {
     "contact": "contact",
@@ -47,10 +61,14 @@ class DirectRepresentation:
 
 
 class ContactSerializer(DirectRepresentation, serializers.ModelSerializer):
+    """Chatwoot's contact as it is embedded (a conversation's `meta.sender`)."""
+
     thumbnail = serializers.SerializerMethodField()
     blocked = serializers.SerializerMethodField()
+    availability_status = serializers.SerializerMethodField()
     last_activity_at = serializers.SerializerMethodField()
     created_at = serializers.SerializerMethodField()
+    type = serializers.SerializerMethodField()
 
     class Meta:
         model = Contact
@@ -62,14 +80,24 @@ class ContactSerializer(DirectRepresentation, serializers.ModelSerializer):
             "identifier",
             "thumbnail",
             "blocked",
+            "availability_status",
             "additional_attributes",
             "custom_attributes",
             "last_activity_at",
             "created_at",
+            "type",
         ]
 
     def get_thumbnail(self, obj) -> str:
         return ""
+
+    @extend_schema_field({"type": "string", "enum": ["online", "offline"]})
+    def get_availability_status(self, obj) -> str:
+        # Chatwoot's: whether the contact is on its web widget now. Nexloo has no widget.
+        return "offline"
+
+    def get_type(self, obj) -> str:
+        return "contact"
 
     def get_blocked(self, obj) -> bool:
         return False
@@ -81,14 +109,86 @@ class ContactSerializer(DirectRepresentation, serializers.ModelSerializer):
         return ts(obj.created_at)
 
 
+def inbox_brief(inbox: Inbox, channels: dict[int, dict]) -> dict:
+    """Chatwoot's `inbox_contact`: the inbox as a contact inbox names it."""
+    channel = channels.get(inbox.pk) or {}
+    return {
+        "id": inbox.pk,
+        "avatar_url": inbox.avatar.url if inbox.avatar else "",
+        "channel_id": channel.get("channel_id") or inbox.pk,
+        "name": inbox.name,
+        "channel_type": CHATWOOT_CHANNEL.get(inbox.channel_type, inbox.channel_type),
+        "provider": channel.get("provider"),
+    }
+
+
+def contact_inbox_payload(contact_inbox: ContactInbox, channels: dict[int, dict]) -> dict:
+    return {
+        "source_id": contact_inbox.source_id,
+        "inbox": inbox_brief(contact_inbox.inbox, channels),
+    }
+
+
+def channels_for(contacts) -> dict[int, dict]:
+    """The channel fields of every inbox the contacts are known in (their `contact_inboxes`
+    prefetched with the inbox): one query per channel type present, whatever the count."""
+    inboxes = {ci.inbox_id: ci.inbox for c in contacts for ci in c.contact_inboxes.all()}
+    return channel_payloads(list(inboxes.values()), administrator=False)
+
+
+class ContactDetailSerializer(ContactSerializer):
+    """A contact as the contacts endpoints show it: with its `contact_inboxes` (prefetched by
+    `selectors.with_contact_inboxes`; the channels in `context["channels"]`)."""
+
+    contact_inboxes = serializers.SerializerMethodField()
+
+    class Meta(ContactSerializer.Meta):
+        fields = [*ContactSerializer.Meta.fields, "contact_inboxes"]
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"source_id": {"type": "string"}, "inbox": {"type": "object"}},
+            },
+        }
+    )
+    def get_contact_inboxes(self, obj) -> list[dict]:
+        channels = self.context.get("channels") or {}
+        return [contact_inbox_payload(ci, channels) for ci in obj.contact_inboxes.all()]
+
+
+def contacts_payload(contacts) -> list[dict]:
+    contacts = list(contacts)
+    return ContactDetailSerializer(
+        contacts, many=True, context={"channels": channels_for(contacts)}
+    ).data
+
+
+def contact_payload(contact) -> dict:
+    return contacts_payload([contact])[0]
+
+
+class ContactInboxCreateSerializer(serializers.Serializer):
+    inbox_id = serializers.IntegerField()
+    source_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
 class ContactWriteSerializer(serializers.Serializer):
     inbox_id = serializers.IntegerField(required=False)
+    source_id = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        help_text="The contact's id in `inbox_id` (its contact inbox's source id).",
+    )
     name = serializers.CharField(max_length=255, required=False, allow_blank=True)
     email = serializers.CharField(max_length=254, required=False, allow_blank=True)
     phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
     identifier = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    custom_attributes = serializers.DictField(required=False)
-    additional_attributes = serializers.DictField(required=False)
+    custom_attributes = serializers.DictField(required=False, validators=[json_validator])
+    additional_attributes = serializers.DictField(required=False, validators=[json_validator])
 
 
 class AttachmentSerializer(serializers.Serializer):
@@ -113,6 +213,7 @@ class MessageSerializer(serializers.ModelSerializer):
     sender_id = serializers.SerializerMethodField()
     sender = serializers.SerializerMethodField()
     attachments = AttachmentSerializer(many=True, read_only=True)
+    conversation = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
@@ -136,7 +237,16 @@ class MessageSerializer(serializers.ModelSerializer):
             "sender_id",
             "sender",
             "attachments",
+            "conversation",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if data["sender"] is None:
+            del data["sender"]  # Chatwoot's jbuilder writes no sender when there is none
+        if not self.context.get("with_conversation", True):
+            del data["conversation"]
+        return data
 
     def get_conversation_id(self, obj) -> int:
         display_id = self.context.get("display_id")
@@ -151,18 +261,47 @@ class MessageSerializer(serializers.ModelSerializer):
     def get_updated_at(self, obj) -> int | None:
         return ts(obj.updated_at)
 
-    def get_sender_type(self, obj) -> str:
+    def get_sender_type(self, obj) -> str | None:
+        # Chatwoot's activity lines and automation messages have no sender at all.
+        if self._sender(obj) is None:
+            return None
         return SENDER_TYPES.get(obj.sender_type, obj.sender_type)
 
     def get_sender_id(self, obj) -> int | None:
-        return obj.sender_contact_id or obj.sender_user_id or obj.sender_rule_id
+        sender = self._sender(obj)
+        return sender["id"] if sender else None
 
-    def get_sender(self, obj) -> dict | None:
+    def _sender(self, obj) -> dict | None:
         if obj.sender_type == "user" and obj.sender_user_id:
             return {"id": obj.sender_user_id, "name": obj.sender_name, "type": "user"}
         if obj.sender_type == "contact" and obj.sender_contact_id:
             return {"id": obj.sender_contact_id, "name": obj.sender_name, "type": "contact"}
-        return {"id": obj.sender_rule_id, "name": obj.sender_name, "type": obj.sender_type}
+        return None
+
+    def get_sender(self, obj) -> dict | None:
+        return self._sender(obj)
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "assignee_id": {"type": "integer", "nullable": True},
+                "unread_count": {"type": "integer"},
+                "last_activity_at": {"type": "integer"},
+                "contact_inbox": {"type": "object"},
+            },
+        }
+    )
+    def get_conversation(self, obj) -> dict:
+        """Chatwoot's `conversation` block of a message. `context["conversation"]` is the
+        conversation when the caller has it (with its `unread_count` annotated, if known)."""
+        conversation = self.context.get("conversation") or obj.conversation
+        return {
+            "assignee_id": conversation.assignee.user_id if conversation.assignee_id else None,
+            "unread_count": self.context.get("unread_count", 0),
+            "last_activity_at": ts(conversation.last_activity_at),
+            "contact_inbox": {"source_id": conversation.contact_inbox.source_id},
+        }
 
 
 class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
@@ -180,6 +319,9 @@ class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
     last_activity_at = serializers.SerializerMethodField()
     waiting_since = serializers.SerializerMethodField()
     agent_last_seen_at = serializers.SerializerMethodField()
+    assignee_last_seen_at = serializers.SerializerMethodField()
+    contact_last_seen_at = serializers.SerializerMethodField()
+    messages = serializers.SerializerMethodField()
     first_reply_created_at = serializers.SerializerMethodField()
     snoozed_until = serializers.SerializerMethodField()
     unread_count = serializers.SerializerMethodField()
@@ -207,6 +349,9 @@ class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
             "last_activity_at",
             "waiting_since",
             "agent_last_seen_at",
+            "assignee_last_seen_at",
+            "contact_last_seen_at",
+            "messages",
             "first_reply_created_at",
             "snoozed_until",
             "unread_count",
@@ -218,7 +363,7 @@ class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
         ]
 
     def get_uuid(self, obj) -> str:
-        return str(obj.pk)
+        return str(obj.uuid)
 
     def get_priority(self, obj) -> str | None:
         return obj.priority or None  # Chatwoot: null when there is none
@@ -236,6 +381,8 @@ class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
                     "email": assignee.user.email,
                     "role": assignee.role,
                     "availability_status": API_AVAILABILITY[assignee.availability],
+                    "thumbnail": "",
+                    "type": "user",
                 }
                 if assignee
                 else None
@@ -265,6 +412,28 @@ class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
     def get_agent_last_seen_at(self, obj) -> int:
         return ts(obj.agent_last_seen_at) or 0
 
+    def get_assignee_last_seen_at(self, obj) -> int:
+        return ts(obj.agent_last_seen_at) or 0
+
+    def get_contact_last_seen_at(self, obj) -> int:
+        return ts(obj.contact_last_seen_at) or 0
+
+    @extend_schema_field({"type": "array", "items": {"type": "object"}})
+    def get_messages(self, obj) -> list[dict]:
+        """Chatwoot embeds the conversation's last message (`selectors.attach_last_messages`
+        fetched it for a whole page at once)."""
+        if not hasattr(obj, "last_messages"):
+            conversation_selectors.attach_last_messages([obj])
+        return MessageSerializer(
+            obj.last_messages,
+            many=True,
+            context={
+                "display_id": obj.display_id,
+                "conversation": obj,
+                "unread_count": getattr(obj, "unread_count", 0),
+            },
+        ).data
+
     def get_first_reply_created_at(self, obj) -> int:
         return ts(obj.first_reply_at) or 0
 
@@ -274,7 +443,22 @@ class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
     def get_unread_count(self, obj) -> int:
         return getattr(obj, "unread_count", 0)
 
+    @extend_schema_field({"type": "object", "nullable": True})
     def get_last_non_activity_message(self, obj) -> dict | None:
+        """The last message written (not an activity line, not a private note), in full when
+        `attach_last_messages` fetched it; else its content and type from the list query."""
+        if not hasattr(obj, "last_messages"):
+            conversation_selectors.attach_last_messages([obj])
+        message = getattr(obj, "last_chat_message", None)
+        if message is not None:
+            return MessageSerializer(
+                message,
+                context={
+                    "display_id": obj.display_id,
+                    "conversation": obj,
+                    "unread_count": getattr(obj, "unread_count", 0),
+                },
+            ).data
         content = getattr(obj, "last_message_content", None)
         if content is None:
             return None
@@ -292,7 +476,7 @@ class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
         return delivery.can_reply(obj)
 
     def get_muted(self, obj) -> bool:
-        return False
+        return obj.is_muted()
 
 
 class ConversationCreateSerializer(serializers.Serializer):
@@ -304,9 +488,9 @@ class ConversationCreateSerializer(serializers.Serializer):
     )
     assignee_id = serializers.IntegerField(required=False, allow_null=True)
     team_id = serializers.IntegerField(required=False, allow_null=True)
-    message = serializers.DictField(required=False)
-    additional_attributes = serializers.DictField(required=False)
-    custom_attributes = serializers.DictField(required=False)
+    message = serializers.DictField(required=False, validators=[json_validator])
+    additional_attributes = serializers.DictField(required=False, validators=[json_validator])
+    custom_attributes = serializers.DictField(required=False, validators=[json_validator])
 
     def validate(self, attrs):
         if not attrs.get("contact_id") and not attrs.get("source_id"):
@@ -317,7 +501,11 @@ class ConversationCreateSerializer(serializers.Serializer):
 class ToggleStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[*Status.values, "toggle"], required=False)
     snoozed_until = serializers.IntegerField(
-        required=False, allow_null=True, help_text="Unix seconds"
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=MAX_TIMESTAMP,
+        help_text="Unix seconds (until 9999-12-31)",
     )
 
 
@@ -358,12 +546,13 @@ class MessageCreateSerializer(serializers.Serializer):
         choices=["outgoing", "incoming"], required=False, default="outgoing"
     )
     private = serializers.BooleanField(required=False, default=False)
-    content_type = serializers.CharField(required=False, default="text")
-    content_attributes = serializers.DictField(required=False)
+    content_type = serializers.CharField(required=False, default="text", max_length=32)
+    content_attributes = serializers.DictField(required=False, validators=[json_validator])
     source_id = serializers.CharField(required=False, allow_blank=True, max_length=255)
     attachments = FileListField(child=serializers.FileField(), required=False)
     template_params = serializers.DictField(
         required=False,
+        validators=[json_validator],
         help_text="Chatwoot's: an approved WhatsApp template, {name, language, category, "
         "processed_params: {'1': 'value', …}}. The only kind of message a WhatsApp inbox may "
         "send more than 24 hours after the contact's last message.",

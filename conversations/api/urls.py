@@ -25,6 +25,8 @@ urlpatterns = [
         views.TogglePriorityView.as_view(),
         name="api_conversation_toggle_priority",
     ),
+    path(c + "/mute", views.MuteView.as_view(), name="api_conversation_mute"),
+    path(c + "/unmute", views.UnmuteView.as_view(), name="api_conversation_unmute"),
     path(c + "/assignments", views.AssignmentsView.as_view(), name="api_conversation_assignments"),
     path(c + "/labels", views.ConversationLabelsView.as_view(), name="api_conversation_labels"),
     path(
@@ -49,6 +51,21 @@ urlpatterns = [
         "accounts/<int:account_id>/contacts/<int:pk>/conversations",
         views.ContactConversationsView.as_view(),
         name="api_contact_conversations",
+    ),
+    path(
+        "accounts/<int:account_id>/contacts/<int:pk>/contact_inboxes",
+        views.ContactInboxesView.as_view(),
+        name="api_contact_inboxes",
+    ),
+    path(
+        "accounts/<int:account_id>/contacts/<int:pk>/contactable_inboxes",
+        views.ContactableInboxesView.as_view(),
+        name="api_contactable_inboxes",
+    ),
+    path(
+        "accounts/<int:account_id>/contacts/<int:pk>/labels",
+        views.ContactLabelsView.as_view(),
+        name="api_contact_labels",
     ),
     path(
         "accounts/<int:account_id>/canned_responses",

@@ -75,10 +75,15 @@ def _duplicate_error(
 
 @transaction.atomic
 def contact_create(
-    *, account: Account, actor: AccountUser | None, inbox: Inbox | None = None, **fields
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    inbox: Inbox | None = None,
+    source_id: str = "",
+    **fields,
 ) -> Contact:
     """A contact created by a person or an API client; with `inbox`, also known there (Chatwoot's
-    contact_inbox), so a conversation can be started with them."""
+    contact_inbox, under `source_id` when given), so a conversation can be started with them."""
     if inbox is not None and inbox.account_id != account.pk:
         raise NotFound("inbox not found")
     fields = _clean(fields, account.country)
@@ -94,7 +99,7 @@ def contact_create(
             _("This contact already exists.")
         ) from exc
     if inbox is not None:
-        contact_inbox_for(contact=contact, inbox=inbox)
+        contact_inbox_for(contact=contact, inbox=inbox, source_id=source_id)
     conv_events.contact_event(
         conv_events.CONTACT_CREATED, contact=contact, performer=performer_of(actor)
     )
@@ -157,6 +162,23 @@ def contact_inbox_for(*, contact: Contact, inbox: Inbox, source_id: str = "") ->
             )
     except IntegrityError:
         return ContactInbox.objects.get(inbox=inbox, source_id=source_id)
+
+
+@transaction.atomic
+def contact_inbox_create(
+    *, account: Account, actor: AccountUser | None, contact: Contact, inbox: Inbox, source_id: str
+) -> ContactInbox:
+    """Chatwoot's `POST contacts/{id}/contact_inboxes`: the contact becomes reachable in `inbox`
+    under `source_id` (the contact's own `contact-<id>` when none is given, on an API inbox).
+    A WhatsApp inbox needs the number: its source id is the contact's wa_id."""
+    if contact.account_id != account.pk or inbox.account_id != account.pk:
+        raise NotFound("not found")
+    source_id = (source_id or "").strip()
+    if inbox.channel_type != "api" and not source_id:
+        if not contact.phone_number:
+            raise ValidationError({"source_id": _("This inbox needs the contact's phone.")})
+        source_id = contact.phone_number.lstrip("+")
+    return contact_inbox_for(contact=contact, inbox=inbox, source_id=source_id)
 
 
 def contact_for_source(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
@@ -19,6 +19,7 @@ from conversations import events as conv_events
 from conversations.models import (
     Contact,
     ContactInbox,
+    ContactLabel,
     Conversation,
     ConversationLabel,
     ConversationSequence,
@@ -296,6 +297,68 @@ def conversation_status_set(
     return conversation
 
 
+# Chatwoot's mute period.
+MUTE_PERIOD = timedelta(hours=6)
+
+
+@transaction.atomic
+def conversation_mute(
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    conversation: Conversation,
+    performer: Performer | None = None,
+    period: timedelta = MUTE_PERIOD,
+) -> Conversation:
+    """Chatwoot's mute: resolves the conversation and, for `period`, keeps the contact's new
+    messages in it without reopening it, greeting them or queueing it for anyone."""
+    performer = performer_of(actor, performer)
+    conversation = conversation_status_set(
+        account=account,
+        actor=actor,
+        conversation=conversation,
+        status=Status.RESOLVED,
+        performer=performer,
+    )
+    return _mute_set(conversation, timezone.now() + period, performer)
+
+
+@transaction.atomic
+def conversation_unmute(
+    *,
+    account: Account,
+    actor: AccountUser | None,
+    conversation: Conversation,
+    performer: Performer | None = None,
+) -> Conversation:
+    """Ends a mute: the contact's next message opens a conversation again."""
+    check_access(account=account, actor=actor, conversation=conversation)
+    return _mute_set(conversation, None, performer_of(actor, performer))
+
+
+def _mute_set(conversation: Conversation, until: datetime | None, performer: Performer):
+    conversation = lock_conversation(conversation.pk)
+    was_muted = conversation.is_muted()
+    if until is None and not was_muted:
+        return conversation
+    conversation.muted_until = until
+    conversation.save(update_fields=["muted_until", "updated_at"])
+    who = performer_label(performer)
+    with account_language(conversation.account):
+        if until is None:
+            text = _("Conversation unmuted by %(performer)s") % {"performer": who}
+        else:
+            text = _("Conversation muted by %(performer)s") % {"performer": who}
+    activity_add(conversation=conversation, content=text, performer=performer)
+    conv_events.conversation_event(
+        conv_events.CONVERSATION_UPDATED,
+        conversation=conversation,
+        performer=performer,
+        extra=conv_events.changed("muted", was_muted, until is not None),
+    )
+    return conversation
+
+
 def conversations_wake_snoozed(*, at: datetime) -> int:
     """Reopens snoozed conversations whose time has come (the beat task calls this)."""
     due = list(
@@ -454,3 +517,37 @@ def conversation_mark_read(
             admins=False,
         )
     )
+
+
+@transaction.atomic
+def contact_labels_set(
+    *, account: Account, actor: AccountUser | None, contact: Contact, titles: Iterable[str]
+) -> list[str]:
+    """Makes the contact's labels exactly `titles` (Chatwoot's POST contacts/{id}/labels);
+    unknown titles become new labels of the account."""
+    if contact.account_id != account.pk:
+        raise NotFound("contact not found")
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    wanted = {_clean_title(t) for t in titles}
+    labels = {
+        label.title: label
+        for label in (label_create(account=account, actor=actor, title=t) for t in sorted(wanted))
+    }
+    current = {
+        cl.label.title: cl
+        for cl in ContactLabel.objects.filter(contact=contact).select_related("label")
+    }
+    for title in set(current) - wanted:
+        current[title].delete()
+    ContactLabel.objects.bulk_create(
+        [
+            ContactLabel(account=account, contact=contact, label=labels[t])
+            for t in wanted - set(current)
+        ],
+        ignore_conflicts=True,
+    )
+    if wanted != set(current):
+        conv_events.contact_event(
+            conv_events.CONTACT_UPDATED, contact=contact, performer=performer_of(actor)
+        )
+    return sorted(wanted)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from conversations.models import Conversation, Message, Status
 from conversations.services.contacts import contact_for_source
@@ -20,12 +22,16 @@ def open_conversation(*, contact_inbox, inbox: Inbox) -> Conversation:
     (message_receive reads it under its lock, so this read stays light on the hot path); only a
     contact without one goes through conversation_open_for, which creates and announces it."""
     open_id = (
-        Conversation.objects.filter(contact_inbox=contact_inbox)
-        .exclude(status=Status.RESOLVED)
+        Conversation.objects.filter(
+            ~Q(status=Status.RESOLVED) | Q(muted_until__gt=timezone.now()),
+            contact_inbox=contact_inbox,
+        )
+        .order_by("-pk")
         .values_list("pk", flat=True)
         .first()
     )
     if open_id is not None:
+        # Unresolved, or muted (message_receive keeps a muted one's messages without reopening).
         return Conversation(pk=open_id, inbox_id=inbox.pk)
     return conversation_open_for(contact_inbox=contact_inbox, inbox=inbox).conversation
 

@@ -140,7 +140,8 @@ def _touch(
 ) -> None:
     conversation.last_activity_at = at
     fields = ["last_activity_at", "updated_at"]
-    if incoming and conversation.waiting_since is None:
+    if incoming and conversation.waiting_since is None and conversation.status != Status.RESOLVED:
+        # A resolved (muted) conversation keeps the message but waits for no one.
         conversation.waiting_since = at
         fields.append("waiting_since")
     last = conversation.last_incoming_at
@@ -307,15 +308,17 @@ def message_receive(
         with transaction.atomic():
             # What storing a message needs, and no more (the lock's read is on the hot path).
             conversation = lock_conversation(
-                conversation.pk, related=("inbox", "contact", "assignee")
+                conversation.pk, related=("inbox", "contact", "contact_inbox", "assignee")
             )
-            if conversation.status == Status.RESOLVED:
+            now = timezone.now()
+            # A muted conversation keeps the contact's messages and stays resolved.
+            muted = conversation.status == Status.RESOLVED and conversation.is_muted(now)
+            if conversation.status == Status.RESOLVED and not muted:
                 if not reopen:
                     raise ConversationResolved(conversation.pk)
                 conversation = _wake(conversation)
             elif conversation.status == Status.SNOOZED:
                 conversation = _wake(conversation)
-            now = timezone.now()
             attributes = {
                 k: v for k, v in incoming.content_attributes.items() if k not in RESERVED_ATTRIBUTES
             }
@@ -356,7 +359,8 @@ def message_receive(
             conv_events.message_event(
                 conv_events.MESSAGE_CREATED, message=message, performer=performer
             )
-            _automatic_replies(conversation, message, now)
+            if not muted:
+                _automatic_replies(conversation, message, now)
     except IntegrityError:
         # The same provider id arrived twice at the same moment: the other one stored it.
         existing = Message.objects.filter(
@@ -494,7 +498,10 @@ def _move_status(messages, status: str, **fields) -> bool:
         )
         if changed:
             for message in messages.select_related(
-                "conversation__assignee__user", "conversation__contact", "conversation__team"
+                "conversation__assignee__user",
+                "conversation__contact",
+                "conversation__team",
+                "conversation__contact_inbox",
             ):
                 conv_events.message_event(
                     conv_events.MESSAGE_UPDATED, message=message, performer=None
@@ -605,7 +612,9 @@ def message_react(
         if pk is None:
             return None
         message = Message.objects.select_related(
-            "conversation__assignee__user", "conversation__contact"
+            "conversation__assignee__user",
+            "conversation__contact",
+            "conversation__contact_inbox",
         ).get(pk=pk)
         reactions = dict(message.content_attributes.get("reactions") or {})
         current = reactions.get(reactor) or {}

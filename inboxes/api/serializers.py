@@ -20,6 +20,7 @@ from inboxes.schedule import (
     intervals_payload,
     rules_by_day,
 )
+from nexloo.core.params import MAX_INT, json_validator
 
 CHATWOOT_CHANNEL = {
     ChannelType.API: "Channel::Api",
@@ -66,6 +67,16 @@ class InboxSerializer(serializers.ModelSerializer):
     phone_number = serializers.SerializerMethodField()
     provider = serializers.SerializerMethodField()
     provider_config = serializers.SerializerMethodField()
+    channel_id = serializers.SerializerMethodField()
+    callback_webhook_url = serializers.SerializerMethodField()
+    webhook_url = serializers.SerializerMethodField()
+    # Chatwoot's fields for features Nexloo does not have (a web widget, CSAT, e-mail
+    # collection): constant, so that clients reading them find what that inbox does.
+    website_token = serializers.SerializerMethodField()
+    allow_messages_after_resolved = serializers.SerializerMethodField()
+    lock_to_single_conversation = serializers.SerializerMethodField()
+    enable_email_collect = serializers.SerializerMethodField()
+    csat_survey_enabled = serializers.SerializerMethodField()
 
     class Meta:
         model = Inbox
@@ -92,6 +103,14 @@ class InboxSerializer(serializers.ModelSerializer):
             "phone_number",
             "provider",
             "provider_config",
+            "channel_id",
+            "callback_webhook_url",
+            "webhook_url",
+            "website_token",
+            "allow_messages_after_resolved",
+            "lock_to_single_conversation",
+            "enable_email_collect",
+            "csat_survey_enabled",
         ]
 
     def get_channel_type(self, obj: Inbox) -> str:
@@ -118,6 +137,32 @@ class InboxSerializer(serializers.ModelSerializer):
     def get_provider(self, obj: Inbox) -> str | None:
         return self._channel(obj).get("provider")
 
+    def get_channel_id(self, obj: Inbox) -> int:
+        # The API channel has no row of its own: the inbox stands for it.
+        return self._channel(obj).get("channel_id") or obj.pk
+
+    def get_callback_webhook_url(self, obj: Inbox) -> str | None:
+        return self._channel(obj).get("callback_webhook_url")
+
+    def get_webhook_url(self, obj: Inbox) -> str | None:
+        return self._channel(obj).get("webhook_url")
+
+    def get_website_token(self, obj: Inbox) -> str | None:
+        return None
+
+    def get_allow_messages_after_resolved(self, obj: Inbox) -> bool:
+        return True
+
+    def get_lock_to_single_conversation(self, obj: Inbox) -> bool:
+        # A message after the conversation was resolved opens a new one.
+        return False
+
+    def get_enable_email_collect(self, obj: Inbox) -> bool:
+        return False
+
+    def get_csat_survey_enabled(self, obj: Inbox) -> bool:
+        return False
+
     @extend_schema_field(
         {
             "type": "object",
@@ -132,8 +177,18 @@ class InboxSerializer(serializers.ModelSerializer):
 
 
 class IntervalSerializer(serializers.Serializer):
-    open = serializers.CharField()
-    close = serializers.CharField()
+    open = serializers.CharField(max_length=5)
+    close = serializers.CharField(max_length=5)
+
+    def validate(self, attrs: dict) -> dict:
+        # A PATCH validates with partial=True, which DRF passes down to nested fields; an
+        # interval is whole or it is nothing.
+        missing = [name for name in ("open", "close") if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: [_("This field is required.")] for name in missing}
+            )
+        return attrs
 
 
 def day_hours_from_payload(item: dict) -> DayHours:
@@ -220,10 +275,17 @@ def schedule_errors(exc: DjangoValidationError) -> DjangoValidationError:
     return DjangoValidationError(out)
 
 
+class AutoAssignmentConfigSerializer(serializers.Serializer):
+    max_assignment_limit = serializers.IntegerField(
+        min_value=1, max_value=MAX_INT, required=False, allow_null=True
+    )
+
+
 class InboxWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255, required=False)
     channel = serializers.DictField(
         required=False,
+        validators=[json_validator],
         write_only=True,
         help_text="Chatwoot's channel object: {type: 'api'} or {type: 'whatsapp', phone_number: "
         "'+5511…', provider: 'whatsapp_cloud', provider_config: {api_key (the access token), "
@@ -232,8 +294,10 @@ class InboxWriteSerializer(serializers.Serializer):
     avatar = serializers.FileField(required=False)
     enable_auto_assignment = serializers.BooleanField(required=False)
     assignment_policy = serializers.ChoiceField(choices=AssignmentPolicy.values, required=False)
-    max_assignment_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    auto_assignment_config = serializers.DictField(required=False)
+    max_assignment_limit = serializers.IntegerField(
+        min_value=1, max_value=MAX_INT, required=False, allow_null=True
+    )
+    auto_assignment_config = AutoAssignmentConfigSerializer(required=False)
     fixed_contact_assignment = serializers.BooleanField(required=False)
     greeting_enabled = serializers.BooleanField(required=False)
     greeting_message = serializers.CharField(required=False, allow_blank=True)
@@ -262,7 +326,7 @@ class InboxWriteSerializer(serializers.Serializer):
                 {"channel": [_("Only the whatsapp_cloud provider is supported.")]}
             )
         kind = channel.get("type", "api")
-        if kind not in CHANNEL_INPUT:
+        if not isinstance(kind, str) or kind not in CHANNEL_INPUT:
             raise serializers.ValidationError(
                 {"channel": [_("Unsupported channel type: %(kind)s") % {"kind": kind}]}
             )

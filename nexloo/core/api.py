@@ -6,17 +6,20 @@ Errors follow Chatwoot's `bad_request_error`: `{"message", "description", "error
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from nexloo.core.busy import RETRY_AFTER, busy_message, is_database_busy
-from nexloo.core.errors import Conflict
+from nexloo.core.errors import BadParameter, Conflict
+
+logger = logging.getLogger("django.request")
 
 
 def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
@@ -55,6 +58,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, Conflict):
         errors = _django_validation_errors(exc)
         return Response(error_body(errors[0]["message"], errors), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, BadParameter):
+        errors = _django_validation_errors(exc)
+        return Response(error_body(exc.message_text, errors), status=422)
     if isinstance(exc, DjangoValidationError):
         errors = _django_validation_errors(exc)
         return Response(
@@ -86,3 +92,59 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         message = str(exc.detail) if not isinstance(exc.detail, dict | list) else exc.default_detail
         response.data = error_body(str(message))
     return response
+
+
+# --- Outside DRF: unknown routes and unhandled errors under the API prefixes ------------------
+
+API_PREFIXES = ("/api/", "/platform/api/")
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIXES)
+
+
+def api_not_found(request, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Unknown `/api/…` routes: JSON 404 (also with DEBUG on, where Django would show HTML)."""
+    return JsonResponse(error_body("Not found."), status=status.HTTP_404_NOT_FOUND)
+
+
+_REASONS = {400: "Bad request.", 403: "Forbidden.", 404: "Not found.", 500: "Server error."}
+
+
+def api_aware(default, code: int):
+    """Django's error handler `default` for pages, a JSON body for API paths (handler404…)."""
+
+    def handler(request, exception=None):
+        if is_api_path(request.path):
+            return JsonResponse(error_body(_REASONS[code]), status=code)
+        return default(request) if code == 500 else default(request, exception)
+
+    return handler
+
+
+class ApiErrorsMiddleware:
+    """An exception escaping an API view answers JSON 500 (logged with its traceback), even
+    with DEBUG on, where Django would answer its HTML debug page: API clients parse JSON. On
+    pages, a parameter that cannot be read (`BadParameter`) answers 400 with its message."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, BadParameter):
+            if is_api_path(request.path):
+                errors = _django_validation_errors(exception)
+                return JsonResponse(error_body(exception.message_text, errors), status=422)
+            return HttpResponseBadRequest(exception.message_text, content_type="text/plain")
+        if not is_api_path(request.path) or isinstance(exception, Http404 | DjangoPermissionDenied):
+            return None
+        logger.error(
+            "Internal Server Error: %s",
+            request.path,
+            exc_info=exception,
+            extra={"request": request},
+        )
+        return JsonResponse(error_body(_REASONS[500]), status=500)

@@ -36,7 +36,7 @@ class DatabaseBusyMiddleware:
             return None
         logger.warning("database busy on %s %s: %s", request.method, request.path, exc)
         message = busy_message()
-        if request.path.startswith("/api/"):
+        if request.path.startswith(("/api/", "/platform/api/")):
             response = JsonResponse(
                 {"message": message, "description": message, "errors": []}, status=503
             )

@@ -20,4 +20,13 @@ class Conflict(ValidationError):
     """Valid input that the current state refuses."""
 
 
-__all__ = ["Conflict", "NotFound", "PermissionDenied", "ValidationError"]
+class BadParameter(ValidationError):
+    """A parameter that cannot be read (see nexloo.core.params): 422 in the API, 400 on pages."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__({name: [message]}, code="invalid")
+        self.name = name
+        self.message_text = f"{name}: {message}"
+
+
+__all__ = ["BadParameter", "Conflict", "NotFound", "PermissionDenied", "ValidationError"]

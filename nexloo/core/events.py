@@ -56,6 +56,9 @@ class Event:
     user_ids: frozenset[int] = frozenset()
     everyone: bool = False  # every user of the account (presence, account settings)
     admins: bool = True  # False: only the named users (e.g. "you read this" to your own tabs)
+    # The database id of the conversation the event is about (payloads carry Chatwoot's ids:
+    # the display id and the uuid), for listeners that load it.
+    conversation_pk: int | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     occurred_at: datetime = field(default_factory=timezone.now)
 

@@ -9,14 +9,20 @@ With the Redis channel layer, frames are handed to a background thread that owns
 loop: the request (or task) that caused the event returns at once, and when Redis is slow or
 down the frame is dropped after a short timeout and logged. The push is a hint; the database is
 the record, and browsers reload what they show when they reconnect.
+
+Every frame carries `stream` (this publishing process) and `seq` (1, 2, 3, ... per group and
+process, counted when the frame is published, whether or not it reaches Redis): a browser that
+sees a stream's `seq` jump knows it missed frames and re-fetches what it shows.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,6 +38,28 @@ MESSAGE_TYPE = "push.frame"  # handled by the consumer's `push_frame` method
 
 def user_group(account_id: int, user_id: int) -> str:
     return f"account.{account_id}.user.{user_id}"
+
+
+def subscription_group(pubsub_token: str) -> str:
+    """The group of the `/cable` sockets subscribed with this pubsub token (to close them when
+    the token is replaced). Hashed: group names have a restricted alphabet and length."""
+    return "pubsub." + hashlib.sha256(pubsub_token.encode()).hexdigest()[:32]
+
+
+CLOSE_TYPE = "push.close"  # handled by the consumers' `push_close` method
+
+
+def close_subscriptions(pubsub_token: str) -> None:
+    """Closes the sockets subscribed with a pubsub token that was just replaced."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": CLOSE_TYPE}
+    group = subscription_group(pubsub_token)
+    if isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(layer.group_send)(group, message)
+        return
+    _background().submit([group], message)
 
 
 def frame(event_name: str, data: dict[str, Any], account_id: int) -> dict[str, Any]:
@@ -54,22 +82,22 @@ class _LoopThread:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
-    def submit(self, groups: list[str], message: dict[str, Any]) -> None:
+    def submit(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
         with self.lock:
             if self.pending >= MAX_PENDING:
                 logger.warning("realtime backlog full; dropping a frame")
                 return
             self.pending += 1
             self.idle.clear()
-        asyncio.run_coroutine_threadsafe(self._send(groups, message), self.loop)
+        asyncio.run_coroutine_threadsafe(self._send(messages), self.loop)
 
-    async def _send(self, groups: list[str], message: dict[str, Any]) -> None:
+    async def _send(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
         layer = get_channel_layer()
         try:
-            for group in groups:
+            for group, message in messages:
                 await asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT)
         except Exception:
-            logger.warning("realtime push to %d group(s) failed", len(groups), exc_info=True)
+            logger.warning("realtime push to %d group(s) failed", len(messages), exc_info=True)
         finally:
             with self.lock:
                 self.pending -= 1
@@ -80,6 +108,22 @@ class _LoopThread:
 _publisher: _LoopThread | None = None
 _publisher_pid: int | None = None
 _publisher_lock = threading.Lock()
+
+
+_sequence_lock = threading.Lock()
+_sequences: dict[str, int] = {}
+_stream: tuple[int, str] | None = None  # (pid, stream id): a forked process starts a new stream
+
+
+def _numbered(group: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The frame for one group, with this process's stream id and the group's next number."""
+    global _stream
+    with _sequence_lock:
+        if _stream is None or _stream[0] != os.getpid():
+            _stream = (os.getpid(), uuid.uuid4().hex[:12])
+            _sequences.clear()
+        seq = _sequences[group] = _sequences.get(group, 0) + 1
+        return {"type": MESSAGE_TYPE, "frame": {**payload, "stream": _stream[1], "seq": seq}}
 
 
 def _background() -> _LoopThread:
@@ -97,17 +141,17 @@ def publish(groups: Iterable[str], payload: dict[str, Any]) -> None:
     groups = list(dict.fromkeys(groups))
     if not groups:
         return
-    message = {"type": MESSAGE_TYPE, "frame": payload}
     layer = get_channel_layer()
     if layer is None:
         return
+    messages = [(group, _numbered(group, payload)) for group in groups]
     if isinstance(layer, InMemoryChannelLayer):
         # In-process layer (development without Redis): it never blocks, and it must be used
         # from the server's own event loop, which async_to_sync reaches from a sync view.
-        for group in groups:
+        for group, message in messages:
             async_to_sync(layer.group_send)(group, message)
         return
-    _background().submit(groups, message)
+    _background().submit(messages)
 
 
 def wait_until_sent(timeout: float = 5.0) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from celery import Task
+from celery import Task, shared_task
 from django.db import transaction
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
@@ -35,3 +35,11 @@ def enqueue(task: Task, *args) -> bool:
 def enqueue_on_commit(task: Task, *args) -> None:
     """Queues `task(*args)` once the current transaction commits (at once outside of one)."""
     transaction.on_commit(partial(enqueue, task, *args))
+
+
+@shared_task(name="nexloo.heartbeat", ignore_result=True)
+def heartbeat() -> None:
+    """Beat queues this every 20 s; the worker that runs it marks itself seen (for /readyz)."""
+    from nexloo.core.health import heartbeat_write
+
+    heartbeat_write()

@@ -18,7 +18,7 @@ class TeamListView(AccountAPIView):
     serializer_class = TeamSerializer
 
     def scoped_queryset(self, account):
-        return selectors.teams_list(account=account, membership=self.membership)
+        return selectors.teams_list(membership=self.membership)
 
     @extend_schema(
         operation_id="list-all-teams", tags=["Teams"], responses=TeamSerializer(many=True)
@@ -48,7 +48,7 @@ class TeamDetailView(AccountAPIView):
     serializer_class = TeamSerializer
 
     def scoped_queryset(self, account):
-        return selectors.teams_list(account=account, membership=self.membership)
+        return selectors.teams_list(membership=self.membership)
 
     @extend_schema(
         operation_id="get-details-of-a-single-team", tags=["Teams"], responses=TeamSerializer
@@ -85,7 +85,7 @@ class TeamMembersView(AccountAPIView):
     lookup_url_kwarg = "team_id"
 
     def scoped_queryset(self, account):
-        return selectors.teams_list(account=account)
+        return selectors.teams_list(membership=self.membership)
 
     def _members(self, team):
         return Response(AgentSerializer(selectors.team_members(team=team), many=True).data)

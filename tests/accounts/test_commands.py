@@ -11,10 +11,11 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from accounts import services as account_services
 from accounts.models import Account, AccountUser, Role
 from automations.models import AutomationRule
 from conversations.models import Conversation
-from inboxes.models import InboxMember, ScheduleRule
+from inboxes.models import Inbox, InboxMember, ScheduleRule
 from teams.models import Team
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,18 @@ def test_create_platform_token():
     assert response.status_code == 200
 
 
-def test_seed_cenario4_builds_the_scenario(django_capture_on_commit_callbacks):
+@pytest.fixture
+def graph(settings):
+    """The demo's Graph API stand-in: the samples' routing messages go out to it."""
+    from nexloo.demo import scenario
+    from whatsapp.standin import GraphStandIn
+
+    with GraphStandIn(token=scenario.STANDIN_TOKEN) as standin:
+        settings.WHATSAPP_GRAPH_URL = standin.url
+        yield standin
+
+
+def test_seed_cenario4_builds_the_scenario(django_capture_on_commit_callbacks, graph):
     with django_capture_on_commit_callbacks(execute=True):
         result = run("seed_cenario4")
     account = Account.objects.get(pk=result["account_id"])
@@ -92,8 +104,45 @@ def test_seed_cenario4_builds_the_scenario(django_capture_on_commit_callbacks):
     for conversation in Conversation.objects.filter(account=account):
         assert conversation.team == reception
         assert conversation.assignee.user.email == result["people"]["secretaria"]
-    with pytest.raises(CommandError):
-        run("seed_cenario4")
+    # The number is connected (to the demo's stand-in), with the article's out-of-office text.
+    inbox = Inbox.objects.get(pk=result["inbox_id"])
+    assert inbox.channel_type == "whatsapp_cloud"
+    assert inbox.whatsapp_channel.phone_number == result["whatsapp_number"] == "+5511940004000"
+    assert "segunda a sexta, das 08:30 às 17:00" in inbox.out_of_office_message
+    assert inbox.working_hours_enabled
+    comercial = Team.objects.get(account=account, name="Comercial")
+    assert comercial.allow_auto_assign and comercial.description and comercial.routing_message
+    assert sorted(m.account_user.user.name for m in comercial.members.all()) == [
+        "Caio Comercial",
+        "Camila Comercial",
+        "Carlos Comercial",
+    ]
+    assert all(account_services.user_is_verified(p.user) for p in people.select_related("user"))
+    # Recepção's routing message went to each sample customer through the Graph API.
+    assert sorted(m["to"] for m in graph.wait_for_sent(2)) == ["5511987650001", "5511987650002"]
+    assert {m["text"]["body"] for m in graph.sent} == {reception.routing_message}
+
+
+def test_seed_cenario4_is_idempotent(django_capture_on_commit_callbacks, graph):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = run("seed_cenario4")
+    counts = _counts(first["account_id"])
+    with django_capture_on_commit_callbacks(execute=True):
+        again = run("seed_cenario4")
+    assert again == first
+    assert _counts(first["account_id"]) == counts
+    assert counts == {"people": 5, "teams": 2, "rules": 1, "inboxes": 1, "conversations": 2}
+    assert len(graph.sent) == 2  # no second routing message
+
+
+def _counts(account_id: int) -> dict:
+    return {
+        "people": AccountUser.objects.filter(account_id=account_id).count(),
+        "teams": Team.objects.filter(account_id=account_id).count(),
+        "rules": AutomationRule.objects.filter(account_id=account_id).count(),
+        "inboxes": Inbox.objects.filter(account_id=account_id).count(),
+        "conversations": Conversation.objects.filter(account_id=account_id).count(),
+    }
 
 
 def test_dev_mailbox_lists_the_file_backend_mail(client, settings, tmp_path):

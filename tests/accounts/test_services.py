@@ -321,6 +321,6 @@ class TestTokens:
 def test_agents_list_annotates_verification(account, admin, on_commit):
     add_agent(account, admin, on_commit)
     UserFactory()  # unrelated users do not show up
-    rows = {m.user.email: m.verified for m in selectors.agents_list(account=account)}
+    rows = {m.user.email: m.verified for m in selectors.agents_list(membership=admin)}
     assert rows == {admin.user.email: True, "carla@exemplo.com.br": False}
     assert EmailAddress.objects.filter(email="carla@exemplo.com.br", verified=False).exists()

@@ -267,3 +267,18 @@ def test_action_validation(account, other_account, scenario):
     assert validate_actions([act("assign_team", "nil")], account_id=account.pk) == [
         {"action_name": "assign_team", "action_params": [None]}
     ]
+
+
+def test_mute_action_resolves_and_keeps_the_next_message_quiet(scenario, rule, open_new):
+    rule(actions=[act("mute_conversation")], name="Silencia")
+    conversation = open_new()
+    assert conversation.status == "resolved"
+    assert conversation.is_muted()
+    assert lines(conversation)[-1] == "Conversa silenciada por Automação (Silencia)"
+    message, created = services.inbound_message(
+        inbox=conversation.inbox,
+        contact_source_id=conversation.contact_inbox.source_id,
+        message=IncomingMessage(content="Oi de novo", source_id="wamid.mute-1"),
+    )
+    assert created and message.conversation_id == conversation.pk
+    assert Conversation.objects.get(pk=conversation.pk).status == "resolved"

@@ -133,9 +133,10 @@ class TestAttachmentLinks:
 
         return _send
 
-    def test_signed_link_serves_the_file_safely(self, client, sent):
+    def test_the_link_serves_the_file_safely(self, login, admin, sent):
         from conversations.files import attachment_path
 
+        client = login(admin)
         page = sent("pagina.html", b"<script>alert(1)</script>", "text/html")
         response = client.get(attachment_path(page))
         assert response.status_code == 200
@@ -147,18 +148,67 @@ class TestAttachmentLinks:
         image = sent("foto.png", b"\x89PNG fake", "image/png")
         assert client.get(attachment_path(image))["Content-Type"] == "image/png"
 
-    def test_tampered_and_expired_links_are_404(self, client, sent):
+    def test_only_who_sees_the_conversation_gets_the_file(
+        self, client, login, sent, account, admin, outsider, api_for
+    ):
+        from conversations.files import attachment_path
+        from tests.factories import AccountUserFactory
+
+        link = attachment_path(sent("a.pdf", b"%PDF", "application/pdf"))
+        assert client.get(link).status_code == 404  # no session, no token
+        assert login(outsider).get(link).status_code == 404  # another account's administrator
+        outside_the_inbox = AccountUserFactory(account=account)
+        assert login(outside_the_inbox).get(link).status_code == 404
+        assert api_for(outside_the_inbox).get(link).status_code == 404
+        assert api_for(admin).get(link).status_code == 200  # the API's token works too
+        assert login(admin).get(link).status_code == 200
+
+    def test_the_old_id_signed_link_no_longer_works(self, client, login, admin, sent):
+        from django.core import signing
+
+        attachment = sent("a.pdf", b"%PDF", "application/pdf")
+        forged = signing.dumps(attachment.pk, salt="conversations.attachment")
+        assert client.get(f"/attachments/{forged}/").status_code == 404
+        assert client.get(f"/attachments/shared/{forged}/").status_code == 404
+        assert login(admin).get(f"/attachments/{forged}/").status_code == 404
+
+    def test_shared_links_are_short_lived_and_bound_to_their_attachment(self, client, sent):
         from datetime import timedelta
 
         import time_machine
+        from django.core import signing
         from django.utils import timezone
 
-        from conversations.files import attachment_path
+        from conversations.files import SHARED_SALT, shared_attachment_url
 
-        link = attachment_path(sent("a.pdf", b"%PDF", "application/pdf"))
-        assert client.get(link[:-3] + "xx/").status_code == 404
+        attachment = sent("a.pdf", b"%PDF", "application/pdf")
+        other = sent("b.pdf", b"%PDF-2", "application/pdf")
+        graph = shared_attachment_url(attachment, purpose="graph").removeprefix("http://testserver")
+        transcript = shared_attachment_url(attachment, purpose="transcript").removeprefix(
+            "http://testserver"
+        )
+        response = client.get(graph)
+        assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF"
+        assert client.get(graph[:-3] + "xx/").status_code == 404  # tampered
+        # Swapping the id inside the signed value breaks the signature.
+        token = graph.split("/")[-2]
+        swapped = token.replace(
+            signing.b64_encode(
+                signing.JSONSerializer().dumps({"a": attachment.pk, "p": "graph"})
+            ).decode(),
+            signing.b64_encode(
+                signing.JSONSerializer().dumps({"a": other.pk, "p": "graph"})
+            ).decode(),
+        )
+        assert client.get(f"/attachments/shared/{swapped}/").status_code == 404
+        # A value signed for no known purpose opens nothing.
+        unknown = signing.TimestampSigner(salt=SHARED_SALT).sign_object({"a": other.pk, "p": "x"})
+        assert client.get(f"/attachments/shared/{unknown}/").status_code == 404
+        with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+            assert client.get(graph).status_code == 404  # Meta's link: 30 minutes
+            assert client.get(transcript).status_code == 200
         with time_machine.travel(timezone.now() + timedelta(hours=25)):
-            assert client.get(link).status_code == 404
+            assert client.get(transcript).status_code == 404
 
     def test_the_api_gives_an_absolute_link(self, admin_api, account, conversation, sent):
         attachment = sent("a.pdf", b"%PDF", "application/pdf")
@@ -166,5 +216,37 @@ class TestAttachmentLinks:
             f"/api/v1/accounts/{account.pk}/conversations/{conversation.display_id}/messages"
         ).json()
         (data_url,) = [a["data_url"] for m in body["payload"] for a in m["attachments"]]
-        assert data_url.startswith("http://testserver/attachments/")
+        assert (
+            data_url == f"http://testserver/app/accounts/{account.pk}/attachments/{attachment.pk}/"
+        )
         assert attachment.file_name == "a.pdf"
+        assert admin_api.get(data_url).status_code == 200
+
+
+def test_the_transcript_links_its_files_with_expiring_links(
+    client, account, admin, conversation, settings, tmp_path
+):
+    import re
+
+    from django.core import mail
+
+    from automations.tasks import send_transcript
+
+    settings.MEDIA_ROOT = tmp_path
+    services.message_send(
+        account=account,
+        actor=admin,
+        conversation=conversation,
+        content="Segue o orçamento",
+        attachments=(
+            NewAttachment(
+                file_type="file",
+                file_name="orc.pdf",
+                content=b"%PDF",
+                content_type="application/pdf",
+            ),
+        ),
+    )
+    send_transcript(conversation.pk, ["gerente@empresa.com.br"])
+    (link,) = re.findall(r"http://testserver(/attachments/shared/\S+/)", mail.outbox[-1].body)
+    assert client.get(link).status_code == 200  # no session: the link itself is the permission

@@ -458,7 +458,7 @@ class TestPing:
             [sofia] = await connected(people.sofia)  # connecting is the first heartbeat
             frame = await ana.event("presence.update")
             assert frame["account_id"] == people.account.pk
-            assert frame["data"]["users"] == {str(people.sofia.user_id): "available"}
+            assert frame["data"]["users"] == {str(people.sofia.user_id): "online"}
             await sofia.close()
             await ana.close()
 
@@ -474,3 +474,89 @@ class TestPing:
             await socket.close()
 
         run(scenario)
+
+
+# --- Catching up ---------------------------------------------------------------------------
+
+
+class TestCatchUp:
+    def test_frames_are_numbered_per_socket_stream(self, people):
+        """A browser that sees `seq` jump within a `stream` knows it missed frames."""
+
+        async def scenario():
+            [sofia] = await connected(people.sofia)
+            first = await after_commit(lambda: open_conversation(people.inbox_x))
+            frames = [await sofia.event("conversation.created")]
+            await after_commit(
+                lambda: services.conversation_status_set(
+                    account=people.account,
+                    actor=people.ana,
+                    conversation=first,
+                    status="resolved",
+                )
+            )
+            frames.append(await sofia.event("conversation.status_changed"))
+            assert frames[0]["stream"] == frames[1]["stream"]
+            assert frames[1]["seq"] > frames[0]["seq"]
+            await sofia.close()
+
+        run(scenario)
+
+    def test_a_frame_that_could_not_be_sent_leaves_a_gap(self, people, monkeypatch):
+        """Redis away for a frame: the next frame that arrives shows the jump."""
+        sent = []
+
+        async def scenario():
+            [sofia] = await connected(people.sofia)
+            await after_commit(lambda: open_conversation(people.inbox_x))
+            sent.append(await sofia.event("conversation.created"))
+            layer = realtime.get_channel_layer()
+
+            async def refused(group, message):
+                raise ConnectionError("Redis away")
+
+            with monkeypatch.context() as patch:
+                patch.setattr(layer, "group_send", refused, raising=False)
+                await after_commit(lambda: open_conversation(people.inbox_x))
+            await after_commit(lambda: open_conversation(people.inbox_x))
+            sent.append(await sofia.event("conversation.created"))
+            assert sent[1]["stream"] == sent[0]["stream"]
+            assert sent[1]["seq"] > sent[0]["seq"] + 1  # the lost ones were counted
+            await sofia.close()
+
+        run(scenario)
+
+    def test_the_pong_goes_round_through_the_channel_layer(self, people, monkeypatch):
+        """No pong while the layer is away: the socket is closed so the browser reconnects
+        and re-fetches once Redis is back."""
+
+        async def scenario():
+            [sofia] = await connected(people.sofia)
+            layer = realtime.get_channel_layer()
+
+            async def refused(channel, message):
+                raise ConnectionError("Redis away")
+
+            monkeypatch.setattr(layer, "send", refused, raising=False)
+            await sofia.communicator.send_json_to({"type": "ping"})
+            closed = await sofia.communicator.receive_output(timeout=5)
+            assert closed == {"type": "websocket.close", "code": 1013}
+
+        run(scenario)
+
+    def test_a_socket_opened_while_redis_is_away_is_refused_cleanly(self, people, settings, caplog):
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                **settings.CHANNEL_LAYERS["default"],
+                "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"], "prefix": "nexloo-test-down"},
+            }
+        }
+
+        async def scenario():
+            token = await sync_to_async(token_for)(people.sofia)
+            socket = Socket(f"?api_access_token={token}")
+            assert await socket.connect() == (False, 1013)
+
+        run(scenario)
+        assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+        assert any("channel layer is unavailable" in r.getMessage() for r in caplog.records)

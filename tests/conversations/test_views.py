@@ -220,6 +220,52 @@ class TestActions:
         assert response.status_code == 422
         assert "Escolha um time ou um agente para encaminhar." in response.content.decode()
 
+    def test_forward_error_is_rendered_in_the_open_dialog(self, login, account, agent, setup):
+        """A 422 is the pane re-rendered with the dialog open and the error in it (app.js
+        swaps 400/422 answers of every htmx form)."""
+        outside = AccountUserFactory(account=account, user__name="Paulo Fora do Time")
+        InboxMemberFactory(inbox=setup["mine"].inbox, account_user=outside)
+        response = login(agent).post(
+            url("forward", account, setup["mine"].display_id),
+            {"team": setup["sales"].pk, "assignee": outside.pk, "note": "Veja isto"},
+            **HX,
+        )
+        assert response.status_code == 422
+        html = response.content.decode()
+        dialog = re.search(r'<dialog id="forward-dialog".*?</dialog>', html, re.S).group(0)
+        assert "data-open-on-load" in dialog
+        assert "Este agente não faz parte do time escolhido." in dialog
+        assert "Veja isto" in dialog  # what was typed is kept
+        assert Conversation.objects.get(pk=setup["mine"].pk).team is None
+
+    def test_forward_agent_list_follows_the_team(
+        self, login, account, agent, setup, member, django_assert_num_queries
+    ):
+        carla = member("Carla Comercial", setup["sales"])
+        member("Paulo Fora do Time")
+        client = login(agent)
+        pane = client.get(url("pane", account, setup["mine"].display_id), **HX).content.decode()
+        agents_url = url("forward_agents", account, setup["mine"].display_id)
+        assert f'hx-get="{agents_url}"' in pane and 'hx-target="#id_assignee"' in pane
+        everyone = client.get(agents_url, **HX).content.decode()
+        assert "Paulo Fora do Time" in everyone and "Carla Comercial" in everyone
+        narrowed = client.get(agents_url, {"team": setup["sales"].pk}, **HX).content.decode()
+        assert narrowed.lstrip().startswith('<select name="assignee"')
+        assert f'value="{carla.pk}"' in narrowed
+        assert "Paulo Fora do Time" not in narrowed and "Sofia" not in narrowed
+        for more in range(2):  # the count does not grow with the team
+            with django_assert_num_queries(7):
+                client.get(agents_url, {"team": setup["sales"].pk}, **HX)
+            member(f"Comercial {more}", setup["sales"])
+
+    def test_forward_agent_list_of_a_hidden_conversation_is_404(
+        self, login, account, agent, outsider, setup
+    ):
+        hidden = url("forward_agents", account, setup["hidden"].display_id)
+        assert login(agent).get(hidden).status_code == 404
+        mine = url("forward_agents", account, setup["mine"].display_id)
+        assert login(outsider).get(mine).status_code == 404
+
     def test_assign_resolve_reopen_priority_labels(self, login, account, agent, admin, setup):
         client = login(agent)
         mine = setup["mine"]

@@ -1,10 +1,8 @@
 """Cenário 4's end through WhatsApp, in the browser: a signed delivery from a new customer
-appears live in the secretária's list, assigned to her; her reply reaches the Graph API (the
-local stand-in); "delivered" then "read" statuses turn the ticks, live.
-
-Routing by the automation rule (Conversa Criada → Recepção) belongs to the automations app,
-which has not landed on main yet: here the inbox's own automatic assignment gives the
-conversation to the secretária, its only member."""
+appears live in the secretária's list, assigned to her by the Conversa Criada rule (to
+Recepção, whose automatic assignment picks her, although a comercial works in the inbox too);
+her reply reaches the Graph API (the local stand-in); "delivered" then "read" statuses turn the
+ticks, live."""
 
 from __future__ import annotations
 
@@ -16,8 +14,10 @@ import requests
 from playwright.sync_api import expect
 
 from accounts import services as account_services
+from automations import services as rule_services
 from conversations.models import Conversation, Message
 from inboxes import services as inbox_services
+from teams import services as team_services
 from tests.e2e.test_workspace_live import PASSWORD, open_workspace
 from whatsapp import publisher
 from whatsapp import services as whatsapp_services
@@ -72,8 +72,37 @@ def test_a_customer_writes_the_secretaria_answers_and_the_ticks_turn(
         access_token=TOKEN,
         app_secret=SECRET,
     )
+    comercial = account_services.account_user_add(
+        account=account,
+        user=account_services.user_create(
+            email="carlos@c4.com.br", name="Carlos Comercial", password=PASSWORD, verified=True
+        ).user,
+        role="agent",
+        availability="online",
+    )
     inbox_services.inbox_members_set(
-        account=account, actor=admin, inbox=channel.inbox, user_ids=[sofia.user_id]
+        account=account,
+        actor=admin,
+        inbox=channel.inbox,
+        user_ids=[sofia.user_id, comercial.user_id],
+    )
+    reception = team_services.team_create(
+        account=account,
+        actor=admin,
+        name="Recepção",
+        routing_message="Olá! Você está sendo atendido pela Recepção.",
+        member_user_ids=[sofia.user_id],
+    )
+    team_services.team_create(
+        account=account, actor=admin, name="Comercial", member_user_ids=[comercial.user_id]
+    )
+    rule_services.rule_create(
+        account=account,
+        actor=admin,
+        name="Novas conversas para a Recepção",
+        event_name="conversation_created",
+        conditions=[{"attribute_key": "status", "filter_operator": "equal_to", "values": ["open"]}],
+        actions=[{"action_name": "assign_team", "action_params": [reception.pk]}],
     )
 
     page = new_page("secretaria")
@@ -95,16 +124,25 @@ def test_a_customer_writes_the_secretaria_answers_and_the_ticks_turn(
     row = page.locator(".conv-row").first
     expect(row).to_be_visible()
     expect(row).to_contain_text("Marcos Cliente")
-    expect(row).to_contain_text("Vocês entregam em Campinas?")
+    # Routed by the rule: in Recepção, hers; the preview is Recepção's routing message.
+    expect(row).to_contain_text("Recepção")
+    expect(row).to_contain_text("Sofia Secretária")
     assert page.evaluate("window.__noReload") is True
     conversation = Conversation.objects.get(inbox=channel.inbox)
-    assert conversation.assignee_id == sofia.pk
+    assert (conversation.team_id, conversation.assignee_id) == (reception.pk, sofia.pk)
+    # Recepção's routing message went out to the customer through the Graph API.
+    routing = graph.wait_for_sent(1)[0]
+    assert (routing["to"], routing["text"]["body"]) == (
+        CUSTOMER,
+        "Olá! Você está sendo atendido pela Recepção.",
+    )
 
     row.get_by_role("link").click()
     expect(page.locator(".pane-header")).to_contain_text("(11) 98765-1234")
+    expect(page.locator("#messages")).to_contain_text("Vocês entregam em Campinas?")
     page.get_by_role("textbox", name="Mensagem").fill("Bom dia, Marcos! Entregamos, sim.")
     page.get_by_role("button", name="Enviar").click()
-    [sent] = graph.wait_for_sent(1)
+    sent = graph.wait_for_sent(2)[1]
     assert sent["to"] == CUSTOMER
     assert sent["text"]["body"] == "Bom dia, Marcos! Entregamos, sim."
     reply = Message.objects.get(conversation=conversation, sender_user=user)

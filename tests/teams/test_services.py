@@ -317,15 +317,15 @@ class TestSelectors:
         TeamFactory(account=other_account, name="Alheio")
         TeamMemberFactory(team=team, account_user=agent)
         TeamMemberFactory(team=team, account_user=people[0])
-        rows = selectors.teams_list(account=account, membership=agent)
+        rows = selectors.teams_list(membership=agent)
         assert [(t.name, t.members_count, t.is_member) for t in rows] == [
             ("Comercial", 2, True),
             ("Recepção", 0, False),
         ]
-        assert selectors.team_get(account=account, team_id=recepcao.pk) == recepcao
+        assert selectors.team_get(membership=agent, team_id=recepcao.pk) == recepcao
 
-    def test_team_get_is_not_found_for_another_account(self, account, other_account):
+    def test_team_get_is_not_found_for_another_account(self, admin, other_account):
         foreign = TeamFactory(account=other_account)
         for team_id in (foreign.pk, "abc", 0):
             with pytest.raises(NotFound):
-                selectors.team_get(account=account, team_id=team_id)
+                selectors.team_get(membership=admin, team_id=team_id)

@@ -2,8 +2,11 @@
 
 from conversations.api.views.canned import CannedResponseDetailView, CannedResponseListView
 from conversations.api.views.contacts import (
+    ContactableInboxesView,
     ContactConversationsView,
     ContactDetailView,
+    ContactInboxesView,
+    ContactLabelsView,
     ContactListView,
     ContactSearchView,
 )
@@ -14,8 +17,10 @@ from conversations.api.views.conversations import (
     ConversationListView,
     ConversationMetaView,
     ConversationReadView,
+    MuteView,
     TogglePriorityView,
     ToggleStatusView,
+    UnmuteView,
 )
 from conversations.api.views.messages import MessageDetailView, MessagesView
 
@@ -25,8 +30,11 @@ __all__ = [
     "CannedResponseListView",
     "ContactConversationsView",
     "ContactDetailView",
+    "ContactInboxesView",
+    "ContactLabelsView",
     "ContactListView",
     "ContactSearchView",
+    "ContactableInboxesView",
     "ConversationDetailView",
     "ConversationLabelsView",
     "ConversationListView",
@@ -34,6 +42,8 @@ __all__ = [
     "ConversationReadView",
     "MessageDetailView",
     "MessagesView",
+    "MuteView",
     "TogglePriorityView",
     "ToggleStatusView",
+    "UnmuteView",
 ]

@@ -11,6 +11,7 @@ from conversations import selectors, services
 from conversations.api.serializers import (
     CannedResponseSerializer,
 )
+from nexloo.core.params import query_text
 
 
 class CannedResponseListView(AccountAPIView):
@@ -18,7 +19,7 @@ class CannedResponseListView(AccountAPIView):
     admin_methods = frozenset({"POST"})
 
     def scoped_queryset(self, account):
-        return selectors.canned_responses(account_id=account.pk)
+        return selectors.canned_responses(membership=self.membership)
 
     @extend_schema(
         operation_id="getAccountCannedResponse",
@@ -28,7 +29,7 @@ class CannedResponseListView(AccountAPIView):
     )
     def get(self, request, account_id: int):
         rows = selectors.canned_responses(
-            account_id=self.account.pk, q=request.query_params.get("search", "").strip()
+            membership=self.membership, q=query_text(request.query_params, "search")
         )
         return Response(CannedResponseSerializer(rows, many=True).data)
 
@@ -52,7 +53,7 @@ class CannedResponseDetailView(AccountAPIView):
     admin_methods = frozenset({"PATCH", "PUT", "DELETE"})
 
     def scoped_queryset(self, account):
-        return selectors.canned_responses(account_id=account.pk)
+        return selectors.canned_responses(membership=self.membership)
 
     @extend_schema(
         operation_id="updateCannedResponseInAccount",

@@ -46,6 +46,7 @@ class ConversationListView(AccountAPIView):
     def get(self, request, account_id: int):
         f = ConversationFilter.from_params(request.query_params)
         page = selectors.conversations_page(membership=self.membership, f=f)
+        selectors.attach_last_messages(page.conversations)
         meta = (
             selectors.conversation_counts(membership=self.membership, f=f)
             if request.query_params.get("with_meta", "1") != "0"
@@ -80,10 +81,10 @@ class ConversationListView(AccountAPIView):
             else None,
             source_id=data.get("source_id", ""),
             status=data["status"],
-            assignee=agent_get(account=self.account, user_id=data["assignee_id"])
+            assignee=agent_get(membership=self.membership, user_id=data["assignee_id"])
             if data.get("assignee_id")
             else None,
-            team=team_get(account=self.account, team_id=data["team_id"])
+            team=team_get(membership=self.membership, team_id=data["team_id"])
             if data.get("team_id")
             else None,
             message=(data.get("message") or {}).get("content") or "",
@@ -196,6 +197,27 @@ class TogglePriorityView(ConversationScoped):
         return Response(status=status.HTTP_200_OK)
 
 
+class MuteView(ConversationScoped):
+    """Chatwoot's mute: resolves the conversation and keeps the contact's messages in it for
+    six hours without reopening it."""
+
+    @extend_schema(operation_id="muteAConversation", tags=["Conversations"], request=None)
+    def post(self, request, account_id: int, conversation_id: int):
+        services.conversation_mute(
+            account=self.account, actor=self.membership, conversation=self.conversation()
+        )
+        return Response(status=status.HTTP_200_OK)
+
+
+class UnmuteView(ConversationScoped):
+    @extend_schema(operation_id="unmuteAConversation", tags=["Conversations"], request=None)
+    def post(self, request, account_id: int, conversation_id: int):
+        services.conversation_unmute(
+            account=self.account, actor=self.membership, conversation=self.conversation()
+        )
+        return Response(status=status.HTTP_200_OK)
+
+
 class AssignmentsView(ConversationScoped):
     serializer_class = AssignmentSerializer
 
@@ -211,10 +233,12 @@ class AssignmentsView(ConversationScoped):
         data = payload.validated_data
         conversation = self.conversation()
         team = (
-            team_get(account=self.account, team_id=data["team_id"]) if data.get("team_id") else None
+            team_get(membership=self.membership, team_id=data["team_id"])
+            if data.get("team_id")
+            else None
         )
         assignee = (
-            agent_get(account=self.account, user_id=data["assignee_id"])
+            agent_get(membership=self.membership, user_id=data["assignee_id"])
             if data.get("assignee_id")
             else None
         )
@@ -235,17 +259,13 @@ class AssignmentsView(ConversationScoped):
                 return Response({"id": None})
             return Response(
                 TeamSerializer(
-                    team_get(
-                        account=self.account,
-                        team_id=conversation.team_id,
-                        membership=self.membership,
-                    )
+                    team_get(membership=self.membership, team_id=conversation.team_id)
                 ).data
             )
         if conversation.assignee_id:
             return Response(
                 AgentSerializer(
-                    agent_get(account=self.account, user_id=conversation.assignee.user_id)
+                    agent_get(membership=self.membership, user_id=conversation.assignee.user_id)
                 ).data
             )
         return Response({"id": None, "team_id": conversation.team_id})

@@ -57,7 +57,9 @@ class MessagesView(ConversationScoped):
             {
                 "meta": meta,
                 "payload": MessageSerializer(
-                    messages, many=True, context={"display_id": conversation.display_id}
+                    messages,
+                    many=True,
+                    context={"display_id": conversation.display_id, "conversation": conversation},
                 ).data,
             }
         )
@@ -99,8 +101,12 @@ class MessagesView(ConversationScoped):
                 template_params=data.get("template_params"),
             )
         message = selectors.message_get(conversation=conversation, message_id=message.pk)
+        conversation = self.reload()
         return Response(
-            MessageSerializer(message, context={"display_id": conversation.display_id}).data
+            MessageSerializer(
+                message,
+                context={"display_id": conversation.display_id, "conversation": conversation},
+            ).data
         )
 
 
@@ -115,5 +121,8 @@ class MessageDetailView(ConversationScoped):
             account=self.account, actor=self.membership, message=message
         )
         return Response(
-            MessageSerializer(message, context={"display_id": conversation.display_id}).data
+            MessageSerializer(
+                message,
+                context={"display_id": conversation.display_id, "conversation": conversation},
+            ).data
         )

@@ -46,4 +46,73 @@
       window.location.href = switcher.value;
     }
   });
+
+  // --- Server errors in htmx forms: one mechanism for every form ---------------------------
+  // A 400/422 answer is the form re-rendered with its errors: swap it like a success. Any other
+  // failure (another 4xx, a 5xx, no connection) leaves the form as it is, with what the person
+  // typed, and says what happened at the top of the form (or of its dialog).
+  const RENDERED_ERRORS = [400, 422];
+
+  function formOf(elt) {
+    if (!elt) return null;
+    if (elt.tagName === "FORM") return elt;
+    return elt.form || (elt.closest && elt.closest("form"));
+  }
+
+  function alertFor(form, create) {
+    let alert = form.querySelector("[data-form-alert]");
+    if (!alert && create) {
+      alert = document.createElement("div");
+      alert.className = "alert alert-error form-alert";
+      alert.setAttribute("role", "alert");
+      alert.dataset.formAlert = "";
+      const body = form.querySelector(".dialog-body");
+      if (body) {
+        const title = body.querySelector("h2");
+        if (title) title.after(alert);
+        else body.prepend(alert);
+      } else {
+        form.prepend(alert);
+      }
+    }
+    return alert;
+  }
+
+  function showFormError(elt, kind) {
+    const form = formOf(elt);
+    if (!form) return;
+    const alert = alertFor(form, true);
+    alert.textContent = document.body.dataset["error" + kind] || "";
+    alert.hidden = false;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const form = formOf(event.detail.elt);
+    const alert = form && alertFor(form, false);
+    if (alert) alert.remove();
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const xhr = event.detail.xhr;
+    // detail.elt is the swap target here; the element that asked is in requestConfig.
+    const asker = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt;
+    if (xhr.status < 400 || !formOf(asker)) return;
+    const html = (xhr.getResponseHeader("Content-Type") || "").indexOf("text/html") === 0;
+    const swapping = htmx.closest(asker, "[hx-swap]");
+    const swapsNothing = swapping && swapping.getAttribute("hx-swap").trim().indexOf("none") === 0;
+    if (RENDERED_ERRORS.indexOf(xhr.status) >= 0 && html && xhr.responseText && !swapsNothing) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+      return;
+    }
+    event.detail.shouldSwap = false;
+    showFormError(asker, xhr.status >= 500 ? "Server" : "Client");
+  });
+
+  document.addEventListener("htmx:sendError", function (event) {
+    showFormError(event.detail.elt, "Network");
+  });
+  document.addEventListener("htmx:timeout", function (event) {
+    showFormError(event.detail.elt, "Network");
+  });
 })();

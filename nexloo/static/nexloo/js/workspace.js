@@ -1,6 +1,9 @@
 // The agents' workspace: live updates over the websocket, and the composer's small helpers.
-// The push is a hint and the server is the record: every frame makes the page re-fetch what it
-// shows (debounced), and a reconnect re-fetches everything.
+// The push is a hint and the server is the record: a frame only says "this changed"; the page
+// asks htmx to re-fetch the part that shows it. Each live part carries its own URL, rendered by
+// the server (hx-get, hx-trigger="nexloo:refresh"), so no URL is built here.
+// A page that may have missed frames re-fetches everything it shows: after a reconnect, a jump
+// in a stream's frame numbers, a heartbeat without an answer, or the tab coming back.
 (function () {
   "use strict";
 
@@ -10,10 +13,15 @@
   const accountId = root.dataset.account;
   const userId = Number(root.dataset.user);
   const baseTitle = document.title;
+  const PING_EVERY = 20000;
+  const PONG_WITHIN = 6000;
   let unseen = 0;
   let socket = null;
-  let retry = 0;
+  let failures = 0; // consecutive sockets that closed before proving themselves
+  let needsResync = false;
   let pingTimer = null;
+  let pongTimer = null;
+  const streams = {}; // stream id -> last frame number seen
   const timers = {};
 
   // --- helpers --------------------------------------------------------------------------------
@@ -22,96 +30,35 @@
     return pane ? Number(pane.dataset.pane) : null;
   }
 
-  function filterQs() {
-    const params = new URLSearchParams(window.location.search);
-    params.delete("page");
-    return params.toString();
-  }
-
   function debounce(key, fn, wait) {
     clearTimeout(timers[key]);
     timers[key] = setTimeout(fn, wait);
   }
 
-  async function fetchHtml(url) {
-    const response = await fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" });
-    if (!response.ok) throw new Error(String(response.status));
-    return new DOMParser().parseFromString(await response.text(), "text/html");
+  function refresh(selector) {
+    const el = document.querySelector(selector);
+    if (el && window.htmx) htmx.trigger(el, "nexloo:refresh");
   }
 
-  function paneUrl(id, template) {
-    // ".../conversations/0/_messages/" → ".../conversations/<id>/_messages/"
-    return template.replace(/\/0\/([^/]*\/?)$/, "/" + id + "/$1");
+  const refreshList = () => refresh("#conversation-list");
+  const refreshCounts = () => refresh("#ws-counts");
+  const refreshMessages = () => refresh("#conversation-pane #messages");
+  const refreshHeader = () => refresh("#conversation-pane .pane-header");
+
+  function resyncAll() {
+    refreshList();
+    refreshCounts();
+    refreshMessages();
+    refreshHeader();
   }
 
-  // --- refreshers -----------------------------------------------------------------------------
-  async function refreshList() {
-    const qs = filterQs();
+  // The list refresh asks for every page loaded ("Carregar mais") and marks the open row.
+  document.body.addEventListener("htmx:configRequest", (event) => {
+    if (!event.detail.elt.matches || !event.detail.elt.matches("[data-live-list]")) return;
+    event.detail.parameters.through = document.querySelectorAll("#conversation-list .conv-list").length || 1;
     const open = openId();
-    const loaded = document.querySelectorAll("#conversation-list .conv-list").length || 1;
-    const url =
-      root.dataset.listUrl + "?" + qs + "&through=" + loaded + (open ? "&open=" + open : "");
-    try {
-      const doc = await fetchHtml(url);
-      const target = document.getElementById("conversation-list");
-      target.replaceChildren(...doc.body.childNodes);
-      htmx.process(target);
-    } catch (e) {
-      /* the next frame or reconnect will retry */
-    }
-  }
-
-  async function refreshCounts() {
-    try {
-      const doc = await fetchHtml(root.dataset.countsUrl + "?" + filterQs());
-      document.getElementById("ws-counts").replaceChildren(...doc.body.childNodes);
-    } catch (e) {
-      /* ignore */
-    }
-  }
-
-  function nearBottom(el) {
-    return el.scrollHeight - el.scrollTop - el.clientHeight < 120;
-  }
-
-  async function refreshMessages() {
-    const id = openId();
-    if (!id) return;
-    const box = document.getElementById("messages");
-    const stick = !box || nearBottom(box);
-    try {
-      const doc = await fetchHtml(paneUrl(id, root.dataset.messagesUrlTemplate));
-      if (openId() !== id) return;
-      const current = document.getElementById("messages");
-      current.replaceChildren(...doc.body.childNodes);
-      if (stick) current.scrollTop = current.scrollHeight;
-    } catch (e) {
-      /* ignore */
-    }
-  }
-
-  async function refreshHeader() {
-    // Re-renders the header and contact panel, keeping what the agent is typing.
-    const id = openId();
-    if (!id) return;
-    try {
-      const doc = await fetchHtml(paneUrl(id, root.dataset.paneUrlTemplate) + "?" + filterQs());
-      if (openId() !== id) return;
-      for (const selector of [".pane-header", ".contact-panel"]) {
-        const fresh = doc.querySelector(selector);
-        const old = document.querySelector("#conversation-pane " + selector);
-        if (fresh && old) {
-          old.replaceWith(fresh);
-          htmx.process(fresh);
-        }
-      }
-      const pane = document.querySelector("#conversation-pane [data-pane]");
-      const freshPane = doc.querySelector("[data-pane]");
-      if (pane && freshPane) pane.dataset.assignee = freshPane.dataset.assignee;
-    } catch (e) {
-      /* the conversation may no longer be visible to this agent */
-    }
-  }
+    if (open) event.detail.parameters.open = open;
+  });
 
   function csrfToken() {
     try {
@@ -127,12 +74,59 @@
     fetch(pane.dataset.readUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } });
   }
 
-  function resyncAll() {
-    refreshList();
-    refreshCounts();
-    refreshMessages();
-    refreshHeader();
+  // --- the open thread keeps the reader's place -----------------------------------------------
+  function nearBottom(el) {
+    return el.scrollHeight - el.scrollTop - el.clientHeight < 80;
   }
+
+  function lastMessageId(box) {
+    const all = box.querySelectorAll("[data-message]");
+    return all.length ? all[all.length - 1].dataset.message : "";
+  }
+
+  function toBottom(box) {
+    box.scrollTop = box.scrollHeight;
+    const marker = box.parentElement.querySelector("[data-jump-newest]");
+    if (marker) marker.hidden = true;
+  }
+
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const box = event.detail.target;
+    if (box.id !== "messages") return;
+    box._place = { stick: nearBottom(box), top: box.scrollTop, last: lastMessageId(box) };
+  });
+
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    const box = event.detail.target;
+    if (box.id !== "messages" || !box._place) return;
+    const place = box._place;
+    delete box._place;
+    if (place.stick) {
+      toBottom(box);
+    } else {
+      box.scrollTop = place.top;
+      const marker = box.parentElement.querySelector("[data-jump-newest]");
+      if (marker && lastMessageId(box) !== place.last) marker.hidden = false;
+    }
+  });
+
+  document.addEventListener("click", (event) => {
+    const marker = event.target.closest("[data-jump-newest]");
+    if (!marker) return;
+    const box = marker.parentElement.querySelector("#messages");
+    if (box) toBottom(box);
+  });
+
+  document.addEventListener(
+    "scroll",
+    (event) => {
+      const box = event.target;
+      if (box.id !== "messages" || !nearBottom(box)) return;
+      const marker = box.parentElement.querySelector("[data-jump-newest]");
+      if (marker) marker.hidden = true;
+    },
+    true
+  );
 
   // --- notifications --------------------------------------------------------------------------
   function beep() {
@@ -180,13 +174,22 @@
     "team.changed",
   ]);
 
+  function missedFrames(frame) {
+    // Frames are numbered per publishing process ("stream"); a jump means some were lost.
+    if (!frame.stream || typeof frame.seq !== "number") return false;
+    const last = streams[frame.stream];
+    streams[frame.stream] = Math.max(last || 0, frame.seq);
+    return last !== undefined && frame.seq > last + 1;
+  }
+
   function handle(frame) {
     if (!frame || !frame.event || String(frame.account_id) !== String(accountId)) return;
+    if (missedFrames(frame)) debounce("resync", resyncAll, 50);
     const data = frame.data || {};
     if (CONVERSATION_EVENTS.has(frame.event)) {
       debounce("list", refreshList, 120);
       debounce("counts", refreshCounts, 300);
-      if (data.id === openId()) debounce("header", refreshHeader, 120);
+      if (data.id === openId()) debounce("header", refreshHeader, 80);
       const mine = data.assignee_id === userId;
       const byMe = frame.performer && frame.performer.type === "user" && frame.performer.id === userId;
       if (mine && !byMe && (frame.event === "assignee.changed" || frame.event === "conversation.created")) {
@@ -195,7 +198,7 @@
     } else if (frame.event === "message.created" || frame.event === "message.updated") {
       debounce("list", refreshList, 200);
       if (data.conversation_id === openId()) {
-        debounce("messages", refreshMessages, 80);
+        debounce("messages", refreshMessages, 60);
         if (frame.event === "message.created" && data.message_type === 0 && document.hasFocus()) {
           debounce("read", markRead, 500);
         }
@@ -211,39 +214,73 @@
   }
 
   // --- the socket -----------------------------------------------------------------------------
+  function setLive(live) {
+    root.dataset.live = String(live);
+    document.getElementById("ws-offline").hidden = live || failures < 2;
+  }
+
+  function ping() {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    socket.send(JSON.stringify({ type: "ping" }));
+    clearTimeout(pongTimer);
+    // No answer: pushes are not reaching this page (the server's Redis may be away).
+    pongTimer = setTimeout(() => socket && socket.close(), PONG_WITHIN);
+  }
+
   function connect() {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(scheme + "://" + window.location.host + "/ws/?account_id=" + accountId);
-    socket.addEventListener("open", () => {
-      const wasRetrying = retry > 0;
-      retry = 0;
-      document.getElementById("ws-offline").hidden = true;
-      root.dataset.live = "true";
+    const current = new WebSocket(scheme + "://" + window.location.host + "/ws/?account_id=" + accountId);
+    socket = current;
+    current.addEventListener("open", () => {
       clearInterval(pingTimer);
-      pingTimer = setInterval(() => {
-        if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "ping" }));
-      }, 25000);
-      if (wasRetrying) resyncAll();
+      pingTimer = setInterval(ping, PING_EVERY);
+      ping(); // the first pong proves the push path works end to end
     });
-    socket.addEventListener("message", (event) => {
+    current.addEventListener("message", (event) => {
       let frame;
       try {
         frame = JSON.parse(event.data);
       } catch (e) {
         return;
       }
-      if (frame.type === "pong") return;
+      if (frame.type === "pong") {
+        clearTimeout(pongTimer);
+        if (root.dataset.live !== "true") {
+          failures = 0;
+          setLive(true);
+          if (needsResync) resyncAll();
+          needsResync = false;
+        }
+        return;
+      }
       handle(frame);
     });
-    socket.addEventListener("close", () => {
-      root.dataset.live = "false";
+    current.addEventListener("close", () => {
+      if (socket !== current) return;
+      const wasLive = root.dataset.live === "true";
       clearInterval(pingTimer);
-      retry += 1;
-      if (retry > 1) document.getElementById("ws-offline").hidden = false;
-      setTimeout(connect, Math.min(30000, 500 * 2 ** Math.min(retry, 6)));
+      clearTimeout(pongTimer);
+      needsResync = true;
+      failures = wasLive ? 1 : failures + 1;
+      setLive(false);
+      setTimeout(connect, Math.min(30000, 500 * 2 ** Math.min(failures, 6)));
     });
   }
   connect();
+
+  // Back from sleep or a hidden tab: timers may not have run, frames may have been lost.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState !== "visible") return;
+    resyncAll();
+    ping();
+  });
+  window.addEventListener("online", () => {
+    resyncAll();
+    ping();
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) resyncAll();
+  });
 
   // --- after htmx swaps -----------------------------------------------------------------------
   document.body.addEventListener("htmx:afterSwap", (event) => {
@@ -265,6 +302,11 @@
     const box = document.getElementById("messages");
     if (box) box.scrollTop = box.scrollHeight;
     document.querySelectorAll("dialog[data-open-on-load]").forEach((d) => d.showModal && d.showModal());
+  });
+
+  document.addEventListener("change", (event) => {
+    const select = event.target.closest && event.target.closest("select[data-autosubmit]");
+    if (select) select.form.requestSubmit();
   });
 
   // --- the composer ---------------------------------------------------------------------------

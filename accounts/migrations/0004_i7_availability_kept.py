@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_i10_account_country'),
+        ('accounts', '0003_i11_profile_pubsub'),
     ]
 
     operations = [

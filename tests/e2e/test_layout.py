@@ -1,0 +1,172 @@
+"""Issue 7, section 6: layout. No settings page scrolls sideways on a phone (390 px); the
+conversation header's "⋯" menu opens inside the viewport at 1280×800 even when the header
+wraps (a long assignee name), and closes with Esc and on an outside click."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from accounts import services as account_services
+from automations import services as automation_services
+from conversations import services as conversation_services
+from inboxes import services as inbox_services
+from teams import services as team_services
+from tests.e2e.conftest import ARTIFACTS, sign_in
+from tests.factories import ContactInboxFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+PASSWORD = "Atendimento-2026!"
+
+
+@pytest.fixture
+def company():
+    new = account_services.account_create_with_admin(
+        name="Imobiliária Boa Vista",
+        admin_email="ana@boavista.com.br",
+        admin_name="Ana Administradora",
+        password=PASSWORD,
+    )
+    account, admin = new.account, new.admin
+    sandra = account_services.account_user_add(
+        account=account,
+        user=account_services.user_create(
+            email="sandra.secretaria.da.recepcao@boavista.com.br",
+            name="Sandra Secretária",
+            password=PASSWORD,
+            verified=True,
+        ).user,
+        role="agent",
+    )
+    inbox = inbox_services.inbox_create(
+        account=account, actor=admin, name="WhatsApp Imobiliária", enable_auto_assignment=False
+    )
+    inbox_services.inbox_members_set(
+        account=account, actor=admin, inbox=inbox, user_ids=[sandra.user_id]
+    )
+    team = team_services.team_create(
+        account=account,
+        actor=admin,
+        name="Recepção",
+        description="Primeiro atendimento de quem escreve",
+        routing_message="Olá! Você está falando com a Recepção da Imobiliária Boa Vista.",
+        member_user_ids=[sandra.user_id],
+    )
+    automation_services.rule_create(
+        account=account,
+        actor=admin,
+        name="Novas conversas para a Recepção",
+        description="Toda conversa nova vai primeiro para a secretária",
+        event_name="conversation_created",
+        conditions=[{"attribute_key": "status", "filter_operator": "equal_to", "values": ["open"]}],
+        actions=[{"action_name": "assign_team", "action_params": [team.pk]}],
+    )
+    conversation = conversation_services.conversation_open_for(
+        contact_inbox=ContactInboxFactory(
+            inbox=inbox, contact__name="Maria Souza", contact__phone_number="+5511987654321"
+        )
+    ).conversation
+    conversation_services.conversation_assign_agent(
+        account=account, actor=admin, conversation=conversation, assignee=admin
+    )
+    return account, inbox, team, conversation
+
+
+def test_no_settings_page_scrolls_sideways_on_a_phone(live_server_url, browser, company):
+    account, inbox, team, _conversation = company
+    a = account.pk
+    pages = {
+        "agentes": reverse("settings_agents", args=[a]),
+        "novo-agente": reverse("settings_agent_new", args=[a]),
+        "conta": reverse("settings_account", args=[a]),
+        "caixas": reverse("inboxes:list", args=[a]),
+        "caixa": reverse("inboxes:settings", args=[a, inbox.pk]),
+        "membros": reverse("inboxes:members", args=[a, inbox.pk]),
+        "horario": reverse("inboxes:hours", args=[a, inbox.pk]),
+        "times": reverse("teams:list", args=[a]),
+        "time": reverse("teams:edit", args=[a, team.pk]),
+        "automacao": reverse("automations:list", args=[a]),
+        "nova-regra": reverse("automations:new", args=[a]),
+        "respostas": reverse("conversations:canned_responses", args=[a]),
+        "contatos": reverse("conversations:contacts", args=[a]),
+        "perfil": reverse("profile", args=[a]),
+    }
+    context = browser.new_context(locale="pt-BR", viewport={"width": 390, "height": 844})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        sign_in(page, live_server_url, "ana@boavista.com.br", PASSWORD)
+        wide = {}
+        for name, path in pages.items():
+            response = page.goto(live_server_url + path)
+            assert response.status == 200, (name, response.status)
+            page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
+            sizes = page.evaluate(
+                "[document.documentElement.scrollWidth, window.innerWidth,"
+                " [...document.querySelectorAll('.table-wrap')].filter("
+                "w => w.scrollWidth > w.clientWidth + 1).length]"
+            )
+            if sizes[0] > sizes[1] or sizes[2]:
+                wide[name] = sizes
+        assert wide == {}, wide
+    finally:
+        context.close()
+
+
+def test_the_conversation_menu_opens_inside_the_viewport(live_server_url, new_page, company):
+    account, _inbox, _team, conversation = company
+    page = new_page("ana")
+    sign_in(page, live_server_url, "ana@boavista.com.br", PASSWORD)
+    page.goto(
+        f"{live_server_url}/app/accounts/{account.pk}/conversations/{conversation.display_id}/"
+    )
+    more = page.locator('.pane-header summary[aria-label="Mais ações"]')
+    more.click()
+    menu = page.locator(".pane-header .menu-body")
+    expect(menu).to_be_visible()
+    for name in ("Marcar como pendente", "Adiar…", "Etiquetas…"):
+        item = menu.get_by_role("button", name=name)
+        expect(item).to_be_visible()
+        box = item.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1280, (name, box)
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 800, (name, box)
+        # Nothing covers it (it is not behind the conversation list).
+        centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        assert page.evaluate(
+            "([x, y, name]) => document.elementFromPoint(x, y).closest('.menu-body') !== null",
+            [*centre, name],
+        ), name
+    expect(menu.get_by_label("Prioridade")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "menu-1280.png"))
+
+    # Esc closes it and gives the focus back; the keyboard opens it and walks the items.
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    expect(more).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(menu).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    expect(menu.get_by_role("button", name="Marcar como pendente")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(menu.get_by_role("button", name="Adiar…")).to_be_focused()
+    # An outside click closes it.
+    page.locator(".ws-search").click(position={"x": 3, "y": 3})
+    expect(menu).to_be_hidden()
+
+    # The search placeholder fits its field; the phone number stays on one line.
+    fits = page.locator("#ws-q").evaluate(
+        """input => {
+            const style = getComputedStyle(input);
+            const ctx = document.createElement("canvas").getContext("2d");
+            ctx.font = style.font;
+            const room = input.clientWidth - parseFloat(style.paddingLeft)
+                - parseFloat(style.paddingRight);
+            return ctx.measureText(input.placeholder).width <= room;
+        }"""
+    )
+    assert fits, page.locator("#ws-q").get_attribute("placeholder")
+    phone = page.locator(".pane-header .phone")
+    expect(phone).to_have_text("(11) 98765-4321")
+    assert phone.evaluate("el => el.getClientRects().length") == 1
