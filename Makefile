@@ -30,6 +30,7 @@ migrate: install compilemessages
 ## make run: the product on http://127.0.0.1:8000 (SQLite and in-process defaults unless
 ## DATABASE_URL/REDIS_URL are set; with REDIS_URL, start `make worker` and `make beat` too, or
 ## use `make run-stack`).
+## SITE_URL (the address in e-mails) follows HOST and PORT unless it is given.
 run: migrate
 	@echo ""
 	@echo "  Nexloo on http://$(HOST):$(PORT)/ - sign in at http://$(HOST):$(PORT)/accounts/login/"
@@ -39,7 +40,7 @@ run: migrate
 	@echo "  WHATSAPP_GRAPH_URL=http://127.0.0.1:8765 so that replies reach its Graph API stand-in)."
 	@echo "  E-mails (invitations): http://$(HOST):$(PORT)/dev/mail/"
 	@echo ""
-	$(VENV)/bin/uvicorn nexloo.asgi:application --host $(HOST) --port $(PORT)
+	SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(VENV)/bin/uvicorn nexloo.asgi:application --host $(HOST) --port $(PORT)
 
 ## make run-stack: the web server (WEB_CONCURRENCY processes, default one per core), a Celery
 ## worker and beat, against DATABASE_URL and REDIS_URL; Ctrl-C stops all three.

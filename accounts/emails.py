@@ -9,16 +9,20 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Account, Invitation, User
-
-
-def absolute_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+from nexloo.core.links import ProductSite, absolute_url
 
 
 def _send(*, to: User, language: str, subject: str, template: str, context: dict) -> None:
     with translation.override(language):
-        context = {**context, "user": to, "site_url": settings.SITE_URL}
-        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + str(subject)
+        context = {
+            **context,
+            "user": to,
+            "site_url": absolute_url("/"),
+            "current_site": ProductSite(),
+        }
+        # One line whatever a name stored before names were checked holds (a header with a
+        # line break is refused by the mail library, and the e-mail never left).
+        subject = " ".join((settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + str(subject)).split())
         text = render_to_string(f"accounts/email/{template}.txt", context)
         html = render_to_string(f"accounts/email/{template}.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to.email])

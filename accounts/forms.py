@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from allauth.account.forms import LoginForm, SignupForm
 from django import forms
 from django.contrib.auth import password_validation
@@ -14,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services
 from accounts.extensions import agent_form_extensions
 from accounts.models import Account, AccountUser, Language, Role
+from accounts.timezones import timezone_choices
+from nexloo.core.validators import validate_single_line
 
 
 def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -54,8 +54,10 @@ class AgentsField(forms.ModelMultipleChoiceField):
 class CompanySignupForm(SignupForm):
     """The public sign-up: a company and its first administrator."""
 
-    company_name = forms.CharField(label=_("Company name"), max_length=255)
-    name = forms.CharField(label=_("Your name"), max_length=255)
+    company_name = forms.CharField(
+        label=_("Company name"), max_length=255, validators=[validate_single_line]
+    )
+    name = forms.CharField(label=_("Your name"), max_length=255, validators=[validate_single_line])
 
     field_order = ["company_name", "name", "email", "password1"]
 
@@ -70,7 +72,7 @@ class CompanySignupForm(SignupForm):
 class AgentForm(forms.Form):
     """Adicionar Agente: nome, e-mail, perfil, and what other apps contribute (departamento)."""
 
-    name = forms.CharField(label=_("Name"), max_length=255)
+    name = forms.CharField(label=_("Name"), max_length=255, validators=[validate_single_line])
     email = forms.EmailField(label=_("E-mail"))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.AGENT)
 
@@ -124,29 +126,27 @@ class AgentForm(forms.Form):
         return membership
 
 
-def timezone_choices() -> list[tuple[str, str]]:
-    zones = sorted(zoneinfo.available_timezones())
-    preferred = [z for z in zones if z.startswith("America/")]
-    return [(z, z) for z in preferred + [z for z in zones if z not in preferred]]
-
-
 class AccountSettingsForm(forms.Form):
-    name = forms.CharField(label=_("Company name"), max_length=255)
+    name = forms.CharField(
+        label=_("Company name"), max_length=255, validators=[validate_single_line]
+    )
     locale = forms.ChoiceField(label=_("Account language"), choices=Language.choices)
     timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
     support_email = forms.EmailField(label=_("Support e-mail"), required=False)
 
 
 class ProfileForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=255)
-    display_name = forms.CharField(label=_("Display name"), max_length=255, required=False)
+    name = forms.CharField(label=_("Name"), max_length=255, validators=[validate_single_line])
+    display_name = forms.CharField(
+        label=_("Display name"), max_length=255, required=False, validators=[validate_single_line]
+    )
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
 
 
 class SetPasswordForm(forms.Form):
     """The invitation page: the new agent chooses a password."""
 
-    name = forms.CharField(label=_("Your name"), max_length=255)
+    name = forms.CharField(label=_("Your name"), max_length=255, validators=[validate_single_line])
     password1 = forms.CharField(
         label=_("Password"),
         strip=False,

@@ -132,6 +132,9 @@ class AccountUser(TenantModel):
         max_length=16, choices=Availability.choices, default=Availability.OFFLINE
     )
     auto_offline = models.BooleanField(default=True)
+    # The person (or an administrator) chose busy or offline: kept when they sign in, until
+    # someone changes it. Otherwise signing in makes them online (as in Chatwoot).
+    availability_kept = models.BooleanField(default=False)
     inviter = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

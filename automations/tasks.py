@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from nexloo.core import webhooks
+from nexloo.core.links import absolute_url
 
 logger = logging.getLogger(__name__)
 RETRIES = 3
@@ -117,9 +117,8 @@ def _conversation(conversation_id: int):
 
 
 def _link(conversation) -> str:
-    return (
-        f"{settings.SITE_URL}/app/accounts/{conversation.account_id}/conversations/"
-        f"{conversation.display_id}/"
+    return absolute_url(
+        f"/app/accounts/{conversation.account_id}/conversations/{conversation.display_id}/"
     )
 
 
@@ -208,7 +207,7 @@ def notify_rule_switched_off(rule_id: int) -> int:
             "name": rule.name,
             "count": MAX_CONSECUTIVE_ERRORS,
             "error": rule.disabled_reason,
-            "link": f"{settings.SITE_URL}/app/accounts/{rule.account_id}/settings/automation/",
+            "link": absolute_url(f"/app/accounts/{rule.account_id}/settings/automation/"),
         }
     if emails:
         send_mail(subject, body, None, emails)

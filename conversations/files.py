@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.core import signing
 from django.http import FileResponse, Http404
 from django.urls import reverse
@@ -26,6 +25,7 @@ from accounts.selectors import membership_get, token_owner
 from conversations.models import Attachment
 from conversations.selectors import visible_conversations
 from nexloo.core.errors import NotFound
+from nexloo.core.links import absolute_url
 
 SHARED_SALT = "conversations.attachment.shared.v2"
 SHARED_LINK_TTL = {
@@ -45,7 +45,7 @@ def attachment_url(attachment: Attachment) -> str:
     it has no stored copy (a channel's media not downloaded yet)."""
     if not attachment.file:
         return attachment.external_url
-    return settings.SITE_URL.rstrip("/") + attachment_path(attachment)
+    return absolute_url(attachment_path(attachment))
 
 
 def shared_attachment_url(attachment: Attachment, *, purpose: str) -> str:
@@ -55,8 +55,7 @@ def shared_attachment_url(attachment: Attachment, *, purpose: str) -> str:
     token = signing.TimestampSigner(salt=SHARED_SALT).sign_object(
         {"a": attachment.pk, "p": purpose}
     )
-    path = reverse("conversations:attachment_shared", args=[token])
-    return settings.SITE_URL.rstrip("/") + path
+    return absolute_url(reverse("conversations:attachment_shared", args=[token]))
 
 
 def _asker(request, account_id: int) -> AccountUser:

@@ -12,6 +12,7 @@ from inboxes.business_hours import Interval, format_hhmm, parse_hhmm
 from inboxes.extensions import creatable_channels
 from inboxes.models import WEEKDAYS, AssignmentPolicy, ChannelType, Inbox
 from inboxes.schedule import CLOSED, OPEN_ALL_DAY, DayHours
+from nexloo.core.validators import validate_single_line
 
 DAY_MODES = [
     ("intervals", _("Open between")),
@@ -22,7 +23,7 @@ INTERVALS_PER_DAY = 3
 
 
 class InboxCreateForm(forms.Form):
-    name = forms.CharField(label=_("Inbox name"), max_length=255)
+    name = forms.CharField(label=_("Inbox name"), max_length=255, validators=[validate_single_line])
     channel_type = forms.ChoiceField(label=_("Channel"), choices=ChannelType.choices)
     timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
 
@@ -35,7 +36,7 @@ class InboxCreateForm(forms.Form):
 
 
 class InboxSettingsForm(forms.Form):
-    name = forms.CharField(label=_("Inbox name"), max_length=255)
+    name = forms.CharField(label=_("Inbox name"), max_length=255, validators=[validate_single_line])
     timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
     enable_auto_assignment = forms.BooleanField(
         label=_("Assign new conversations automatically to the inbox's agents"), required=False

@@ -17,6 +17,7 @@ from inboxes.business_hours import validate_intervals
 from inboxes.models import AssignmentPolicy, ChannelType, Inbox, InboxMember, ScheduleRule
 from inboxes.schedule import CLOSED, OPEN_ALL_DAY, DayHours, day_hours_from_rules
 from nexloo.core.errors import NotFound, ValidationError
+from nexloo.core.validators import clean_name
 
 EDITABLE = {
     "name",
@@ -43,7 +44,7 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ValidationError({f: _("This field cannot be changed.") for f in sorted(unknown)})
     if "name" in changes:
-        changes["name"] = (changes["name"] or "").strip()
+        changes["name"] = clean_name(changes["name"])
         if not changes["name"]:
             raise ValidationError({"name": _("Enter the inbox name.")})
     if "timezone" in changes:

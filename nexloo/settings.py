@@ -123,6 +123,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.HtmxMiddleware",
     "nexloo.core.api.ApiErrorsMiddleware",
+    # Last, so that its process_exception runs first: SQLite's "database is locked" is a 503.
+    "nexloo.core.busy.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "nexloo.urls"
@@ -161,8 +163,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}
 else:
+    # SQLite behind a multi-request server (`make run`): readers never block the writer (WAL),
+    # a writer waits for the other one (busy timeout, seconds) instead of failing at once, and
+    # every transaction takes the write lock when it begins (IMMEDIATE), so that one that read
+    # first cannot fail when it comes to write. What still times out answers 503 (core.busy).
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", env.int("SQLITE_BUSY_TIMEOUT", 20))
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -7,11 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import AgentsField
 from accounts.models import Account, AccountUser
+from nexloo.core.validators import validate_single_line
 from teams.models import Team
 
 
 class TeamForm(forms.Form):
-    name = forms.CharField(label=_("Team name"), max_length=255)
+    name = forms.CharField(label=_("Team name"), max_length=255, validators=[validate_single_line])
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, AccountUser
 from accounts.services import memberships_for_user_ids, require_admin
 from nexloo.core.errors import NotFound, ValidationError
+from nexloo.core.validators import clean_name
 from teams import events as team_events
 from teams.models import Team, TeamMember
 
@@ -26,7 +27,7 @@ def _clean(account: Account, changes: dict, team: Team | None = None) -> dict:
     if unknown:
         raise ValidationError({f: _("This field cannot be changed.") for f in sorted(unknown)})
     if "name" in changes:
-        name = (changes["name"] or "").strip()
+        name = clean_name(changes["name"])
         if not name:
             raise ValidationError({"name": _("Enter the team name.")})
         clash = Team.objects.for_account(account).filter(name__iexact=name)

@@ -12,16 +12,15 @@ secret. PATCH with a `channel.provider_config` changes what it names.
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from inboxes.models import Inbox
 from nexloo.core.errors import ValidationError
+from nexloo.core.links import absolute_url
 from whatsapp import services
 from whatsapp.models import WhatsAppChannel
 
 
 def callback_url(phone_number: str) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/webhooks/whatsapp/{phone_number}"
+    return absolute_url(f"/webhooks/whatsapp/{phone_number}")
 
 
 def _fields(channel: dict) -> dict:

@@ -32,6 +32,7 @@ from accounts.services.memberships import (
     agent_add,
     agent_remove,
     agent_update,
+    availability_on_sign_in,
     availability_set,
 )
 from accounts.services.platform import (
@@ -66,6 +67,7 @@ __all__ = [
     "agent_add",
     "agent_remove",
     "agent_update",
+    "availability_on_sign_in",
     "availability_set",
     "invitation_accept",
     "invitation_for_existing_user",

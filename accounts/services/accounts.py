@@ -20,6 +20,7 @@ from accounts.services.common import _validate_locale, _validate_timezone, requi
 from accounts.services.memberships import account_user_add
 from accounts.services.users import _issue_token, user_create
 from nexloo.core.errors import ValidationError
+from nexloo.core.validators import clean_name
 
 
 @transaction.atomic
@@ -33,7 +34,7 @@ def account_create(
     status: str = Account.Status.ACTIVE,
     custom_attributes: dict | None = None,
 ) -> Account:
-    name = (name or "").strip()
+    name = clean_name(name)
     if not name:
         raise ValidationError({"name": _("Enter the company name.")})
     if status not in Account.Status.values:
@@ -59,7 +60,7 @@ def account_update(*, account: Account, actor: AccountUser | None, **changes) ->
     if unknown:
         raise ValidationError({f: _("This field cannot be changed.") for f in sorted(unknown)})
     if "name" in changes:
-        changes["name"] = (changes["name"] or "").strip()
+        changes["name"] = clean_name(changes["name"])
         if not changes["name"]:
             raise ValidationError({"name": _("Enter the company name.")})
     if "locale" in changes:

@@ -21,6 +21,7 @@ from accounts.services.invitations import invitation_send
 from accounts.services.users import _normalize_email, user_create
 from accounts.sockets import after_commit_revoke
 from nexloo.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from nexloo.core.validators import clean_name
 
 
 @transaction.atomic
@@ -79,7 +80,7 @@ def agent_add(
     require_admin(actor, account)
     email = _normalize_email(email)
     _validate_role(role)
-    name = (name or "").strip()
+    name = clean_name(name)
     if not name:
         raise ValidationError({"name": _("Enter the name.")})
     user = User.objects.filter(email__iexact=email).first()
@@ -126,6 +127,7 @@ def agent_update(
     availability_before = membership.availability
     if availability is not None:
         membership.availability = _validate_availability(availability)
+        membership.availability_kept = membership.availability != Availability.ONLINE
     if auto_offline is not None:
         membership.auto_offline = auto_offline
     if name is not None:
@@ -201,9 +203,35 @@ def availability_set(
     membership = AccountUser.objects.select_for_update().get(pk=membership.pk)
     changed = membership.availability != availability
     membership.availability = availability
+    membership.availability_kept = availability != Availability.ONLINE
     # Choosing an availability happens in an open browser: the person is here.
     membership.active_at = membership.last_seen_at = timezone.now()
-    membership.save(update_fields=["availability", "active_at", "last_seen_at"])
+    membership.save(
+        update_fields=["availability", "availability_kept", "active_at", "last_seen_at"]
+    )
     if changed:
         account_events.presence_changed(membership=membership)
     return membership
+
+
+@transaction.atomic
+def availability_on_sign_in(*, user) -> int:
+    """Someone signed in: online in each of their accounts, unless they chose busy or offline
+    there themselves (kept until they change it). With auto_offline, the open browser's
+    heartbeat keeps them online from now on and its closing takes them offline. Returns in how
+    many accounts they came online."""
+    now = timezone.now()
+    came_online = 0
+    memberships = AccountUser.objects.select_for_update().filter(user=user)
+    for membership in memberships:
+        changed = (
+            not membership.availability_kept and membership.availability != Availability.ONLINE
+        )
+        if changed:
+            membership.availability = Availability.ONLINE
+        membership.active_at = membership.last_seen_at = now
+        membership.save(update_fields=["availability", "active_at", "last_seen_at"])
+        if changed:
+            account_events.presence_changed(membership=membership)
+            came_online += 1
+    return came_online

@@ -18,6 +18,7 @@ from accounts.services.common import _validate_role
 from accounts.services.memberships import account_user_add, agent_remove, agent_update
 from accounts.services.users import NewUser, _issue_token, user_create
 from nexloo.core.errors import NotFound, ValidationError
+from nexloo.core.validators import clean_name
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class NewPlatformApp:
 
 @transaction.atomic
 def platform_app_create(*, name: str) -> NewPlatformApp:
-    name = (name or "").strip()
+    name = clean_name(name)
     if not name:
         raise ValidationError({"name": _("Enter the name.")})
     app = PlatformApp.objects.create(name=name)

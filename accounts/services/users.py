@@ -22,6 +22,7 @@ from accounts.services.common import _validate_locale
 from accounts.sockets import after_commit_revoke
 from nexloo.core import realtime
 from nexloo.core.errors import ValidationError
+from nexloo.core.validators import clean_name
 
 
 def _normalize_email(email: str) -> str:
@@ -68,9 +69,10 @@ def user_create(
 ) -> NewUser:
     """Creates a global user with its e-mail address record and an API access token."""
     email = _normalize_email(email)
-    name = (name or "").strip()
+    name = clean_name(name)
     if not name:
         raise ValidationError({"name": _("Enter the name.")})
+    display_name = clean_name(display_name, "display_name")
     _validate_locale(language)
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("A user with this e-mail already exists.")})
@@ -106,12 +108,12 @@ def user_update(
     ui_settings: dict | None = None,
 ) -> User:
     if name is not None:
-        name = name.strip()
+        name = clean_name(name)
         if not name:
             raise ValidationError({"name": _("Enter the name.")})
         user.name = name
     if display_name is not None:
-        user.display_name = display_name.strip()
+        user.display_name = clean_name(display_name, "display_name")
     if language is not None:
         user.language = _validate_locale(language)
     if message_signature is not None:

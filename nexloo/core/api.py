@@ -16,6 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from nexloo.core.busy import RETRY_AFTER, busy_message, is_database_busy
 from nexloo.core.errors import BadParameter, Conflict
 
 logger = logging.getLogger("django.request")
@@ -65,6 +66,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(
             error_body(errors[0]["message"] if errors else "Invalid input", errors),
             status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    if is_database_busy(exc):
+        message = busy_message()
+        return Response(
+            error_body(message),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": RETRY_AFTER},
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
