@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_i11_profile_pubsub'),
+        ('accounts', '0004_i8_pending_memberships'),
     ]
 
     operations = [
