@@ -253,8 +253,9 @@ class ForwardAgentsView(WorkspaceMixin, View):
     def get(self, request, account_id: int, display_id: int):
         inbox = self.conversation().inbox
         team = None
-        if request.GET.get("team", "").isdigit():
-            team = teams_list(account=self.account).filter(pk=request.GET["team"]).first()
+        raw = request.GET.get("team", "")
+        if raw.isascii() and raw.isdigit() and len(raw) < 12:
+            team = teams_list(membership=self.membership).filter(pk=int(raw)).first()
         form = ForwardForm(inbox=inbox, team=team)
         return render(request, "conversations/_forward_agents.html", {"field": form["assignee"]})
 
