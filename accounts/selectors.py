@@ -80,6 +80,7 @@ def membership_by_token(token: str, account_id: int | str) -> AccountUser | None
         AccountUser.objects.select_related("account", "user")
         .filter(
             account_id=account_id,
+            accepted_at__isnull=False,  # a pending invitation gives no access yet
             user__access_token__token_hash=hash_secret(token),
             user__is_active=True,
         )

@@ -41,11 +41,16 @@ def queued(monkeypatch):
 @pytest.fixture(autouse=True)
 def warm(account):
     """The account's automation rule sets are cached per process until they change (see
-    automations.selectors): read them once, as a running server has."""
+    automations.selectors), and its webhooks until one changes: read them once, as a running
+    server has."""
     from automations.selectors import active_rules
+
+    from webhooks.selectors import targets_for
 
     for event_name in ("conversation_created", "message_created", "conversation_updated"):
         active_rules(account_id=account.pk, event_name=event_name)
+    # So is its list of outbound webhooks (cached until one of them changes).
+    targets_for(account_id=account.pk, inbox_id=None, subscription="message_created")
 
 
 @pytest.fixture
@@ -91,8 +96,9 @@ def test_get_profile_takes_three_queries(sofia_api, counted):
 
 def test_post_a_contact(sofia_api, account, inbox, queued, counted):
     sofia_api.post(url(account, "contacts"), {"name": "Aquecimento"}, format="json")
-    # (14 with the answer's re-read of the contact as the detail endpoint shows it.)
-    with counted(14):
+    # (15 with the answer's re-read of the contact as the detail endpoint shows it, its
+    # contact_inboxes included, with the API channel's webhook_url of their inboxes.)
+    with counted(15):
         response = sofia_api.post(
             url(account, "contacts"), {"name": "Nova", "inbox_id": inbox.pk}, format="json"
         )

@@ -24,6 +24,7 @@ from tests.factories import (
     InboxMemberFactory,
     TeamFactory,
 )
+from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,9 @@ def _populate(account: Account) -> AdminFactory:
     Label.objects.create(account=account, title="vip")
     AutomationRule.objects.create(
         account=account, name="r", event_name="conversation_created", actions=[]
+    )
+    Webhook.objects.create(
+        account=account, url="https://hooks.example.com/in", subscriptions=["message_created"]
     )
     return admin
 

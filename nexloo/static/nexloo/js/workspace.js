@@ -40,10 +40,61 @@
     if (el && window.htmx) htmx.trigger(el, "nexloo:refresh");
   }
 
+  // A request that replaces the whole pane (a reply, a status change) answers with what was
+  // true when it ran: a frame that arrives meanwhile must be fetched again after that swap, or
+  // its refresh is lost with the element it targeted (the sender's own tick stayed "queued").
+  const paneRequests = new Set(); // the XHRs of requests that will replace the pane
+  let paneDirty = false;
+  const paneRequest = (event) => event.detail.target && event.detail.target.id === "conversation-pane";
+
+  function refreshOpenPane() {
+    clearTimeout(timers.paneFallback);
+    paneDirty = false;
+    refresh("#conversation-pane #messages");
+    refresh("#conversation-pane .pane-header");
+  }
+
+  function refreshPane(selector) {
+    if (!paneRequests.size) {
+      refresh(selector);
+      return;
+    }
+    paneDirty = true;
+    // Should the pane's request never report back (aborted), the refresh still happens.
+    clearTimeout(timers.paneFallback);
+    timers.paneFallback = setTimeout(() => {
+      paneRequests.clear();
+      refreshOpenPane();
+    }, 3000);
+  }
+
+  function paneDone(event) {
+    if (!paneRequests.delete(event.detail.xhr)) return; // settle fires once per settled element
+    if (!paneRequests.size && paneDirty) refreshOpenPane();
+  }
+
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    if (paneRequest(event)) paneRequests.add(event.detail.xhr);
+  });
+  document.body.addEventListener("htmx:afterSettle", (event) => {
+    if (paneRequest(event)) paneDone(event);
+  });
+  for (const name of ["htmx:abort", "htmx:sendError", "htmx:timeout"]) {
+    document.body.addEventListener(name, (event) => {
+      if (paneRequest(event)) paneDone(event);
+    });
+  }
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    // No swap follows a failed request or an empty answer: settle never comes for it.
+    if (paneRequest(event) && (!event.detail.successful || !event.detail.xhr.responseText)) {
+      paneDone(event);
+    }
+  });
+
   const refreshList = () => refresh("#conversation-list");
   const refreshCounts = () => refresh("#ws-counts");
-  const refreshMessages = () => refresh("#conversation-pane #messages");
-  const refreshHeader = () => refresh("#conversation-pane .pane-header");
+  const refreshMessages = () => refreshPane("#conversation-pane #messages");
+  const refreshHeader = () => refreshPane("#conversation-pane .pane-header");
 
   function resyncAll() {
     refreshList();
