@@ -44,7 +44,6 @@ def warm(account):
     automations.selectors), and its webhooks until one changes: read them once, as a running
     server has."""
     from automations.selectors import active_rules
-
     from webhooks.selectors import targets_for
 
     for event_name in ("conversation_created", "message_created", "conversation_updated"):
