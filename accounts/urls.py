@@ -42,6 +42,7 @@ urlpatterns = [
     ),
     path("app/accounts/<int:account_id>/profile/", views.ProfileView.as_view(), name="profile"),
     path("invitation/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation_accept"),
+    path("auth/platform/<str:token>/", views.PlatformLoginView.as_view(), name="platform_login"),
     path(
         "invitation/<str:token>/renew/",
         views.InvitationRenewView.as_view(),

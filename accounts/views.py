@@ -315,3 +315,14 @@ class AvailabilityView(AccountMixin, View):
         if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             return redirect(back)
         return redirect("account_home", account_id=account_id)
+
+
+class PlatformLoginView(View):
+    """The sign-in link of the Platform API's users/{id}/login: used once, then it is gone."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        user = services.platform_login_redeem(token)
+        if user is None:
+            return render(request, "accounts/platform_login_invalid.html", status=404)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("home")

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
 # The browser's middlewares (session, CSRF, messages, htmx) are let through by token-authenticated
 # API requests: see accounts/middleware.py.
 MIDDLEWARE = [
+    "nexloo.core.api.LeadingSlashesMiddleware",  # `//api/v1/…` from a base URL ending in "/"
     "django.middleware.security.SecurityMiddleware",
     "nexloo.core.headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -214,6 +214,22 @@ class PlatformUserCreateSerializer(serializers.Serializer):
     custom_attributes = serializers.JSONField(required=False)
 
 
+class PlatformAccountUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255, required=False)
+    locale = serializers.ChoiceField(choices=Language.values, required=False)
+    domain = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    support_email = serializers.EmailField(required=False, allow_blank=True)
+    custom_attributes = serializers.JSONField(required=False)
+
+
+class PlatformUserUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255, required=False)
+    display_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    password = serializers.CharField(
+        write_only=True, required=False, style={"input_type": "password"}
+    )
+
+
 class AccountUserSerializer(serializers.Serializer):
     account_id = serializers.IntegerField()
     user_id = serializers.IntegerField()

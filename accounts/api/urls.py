@@ -22,6 +22,17 @@ platform_urlpatterns = [
     path("accounts", views.PlatformAccountsView.as_view(), name="platform_accounts"),
     path("users", views.PlatformUsersView.as_view(), name="platform_users"),
     path(
+        "accounts/<int:account_id>",
+        views.PlatformAccountDetailView.as_view(),
+        name="platform_account",
+    ),
+    path("users/<int:user_id>", views.PlatformUserDetailView.as_view(), name="platform_user"),
+    path(
+        "users/<int:user_id>/login",
+        views.PlatformUserLoginView.as_view(),
+        name="platform_user_login",
+    ),
+    path(
         "accounts/<int:account_id>/account_users",
         views.PlatformAccountUsersView.as_view(),
         name="platform_account_users",

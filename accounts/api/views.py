@@ -5,8 +5,10 @@ Views are thin: validate the payload, call a service or selector, serialize.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, status
+from rest_framework import serializers as drf_serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,12 +25,15 @@ from accounts.api.serializers import (
     AgentSerializer,
     AgentUpdateSerializer,
     PlatformAccountCreateSerializer,
+    PlatformAccountUpdateSerializer,
     PlatformUserCreateSerializer,
+    PlatformUserUpdateSerializer,
     ProfileUpdateSerializer,
     UserSerializer,
 )
 from accounts.models import PlatformApp
 from nexloo.core.errors import NotFound
+from nexloo.core.links import absolute_url
 
 
 def user_payload(user) -> dict:
@@ -233,6 +238,89 @@ class PlatformUsersView(PlatformAPIView):
         body = user_payload(new.user)
         body["access_token"] = new.api_access_token  # shown once, at creation
         return Response(body)
+
+
+class PlatformAccountDetailView(PlatformAPIView):
+    @extend_schema(
+        operation_id="get-details-of-an-account", tags=["Platform"], responses=AccountSerializer
+    )
+    def get(self, request, account_id: int):
+        account = selectors.platform_account_get(app=self.app, account_id=account_id)
+        return Response(AccountSerializer(account).data)
+
+    @extend_schema(
+        operation_id="update-an-account",
+        tags=["Platform"],
+        request=PlatformAccountUpdateSerializer,
+        responses=AccountSerializer,
+    )
+    def patch(self, request, account_id: int):
+        account = selectors.platform_account_get(app=self.app, account_id=account_id)
+        payload = PlatformAccountUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        account = services.platform_account_update(
+            app=self.app, account=account, **payload.validated_data
+        )
+        return Response(AccountSerializer(account).data)
+
+    @extend_schema(
+        operation_id="delete-an-account",
+        tags=["Platform"],
+        request=None,
+        responses={200: OpenApiResponse(description="Deleted")},
+    )
+    def delete(self, request, account_id: int):
+        account = selectors.platform_account_get(app=self.app, account_id=account_id)
+        services.platform_account_delete(app=self.app, account=account)
+        return Response(status=status.HTTP_200_OK)
+
+
+class PlatformUserDetailView(PlatformAPIView):
+    @extend_schema(
+        operation_id="get-details-of-a-user", tags=["Platform"], responses=UserSerializer
+    )
+    def get(self, request, user_id: int):
+        user = selectors.platform_user_get(app=self.app, user_id=user_id)
+        return Response(user_payload(user))
+
+    @extend_schema(
+        operation_id="update-a-user",
+        tags=["Platform"],
+        request=PlatformUserUpdateSerializer,
+        responses=UserSerializer,
+    )
+    def patch(self, request, user_id: int):
+        user = selectors.platform_user_get(app=self.app, user_id=user_id)
+        payload = PlatformUserUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        user = services.platform_user_update(app=self.app, user=user, **payload.validated_data)
+        return Response(user_payload(user))
+
+    @extend_schema(
+        operation_id="delete-a-user",
+        tags=["Platform"],
+        request=None,
+        responses={200: OpenApiResponse(description="Deleted")},
+    )
+    def delete(self, request, user_id: int):
+        user = selectors.platform_user_get(app=self.app, user_id=user_id)
+        services.platform_user_delete(app=self.app, user=user)
+        return Response(status=status.HTTP_200_OK)
+
+
+class PlatformUserLoginView(PlatformAPIView):
+    """Chatwoot's users/{id}/login: a sign-in link for the platform to hand to its user, valid
+    once and for five minutes."""
+
+    @extend_schema(
+        operation_id="get-user-sso-link",
+        tags=["Platform"],
+        responses=inline_serializer("PlatformLoginLink", {"url": drf_serializers.URLField()}),
+    )
+    def get(self, request, user_id: int):
+        user = selectors.platform_user_get(app=self.app, user_id=user_id)
+        token = services.platform_login_token(app=self.app, user=user)
+        return Response({"url": absolute_url(reverse("platform_login", args=[token]))})
 
 
 class PlatformAccountUsersView(PlatformAPIView):

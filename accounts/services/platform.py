@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -13,10 +16,16 @@ from accounts.models import (
     PlatformApp,
     User,
 )
-from accounts.services.accounts import account_create
+from accounts.services.accounts import account_create, account_update
 from accounts.services.common import _validate_role
 from accounts.services.memberships import account_user_add, agent_remove, agent_update
-from accounts.services.users import NewUser, _issue_token, user_create
+from accounts.services.users import (
+    NewUser,
+    _issue_token,
+    user_create,
+    user_set_password,
+    user_update,
+)
 from nexloo.core.errors import NotFound, ValidationError
 from nexloo.core.validators import clean_name
 
@@ -69,3 +78,52 @@ def platform_account_user_remove(*, app: PlatformApp, account: Account, user: Us
     if membership is None:
         raise NotFound("account user not found")
     agent_remove(account=account, actor=None, membership=membership)
+
+
+def platform_account_update(*, app: PlatformApp, account: Account, **changes) -> Account:
+    return account_update(account=account, actor=None, **changes)
+
+
+@transaction.atomic
+def platform_account_delete(*, app: PlatformApp, account: Account) -> None:
+    """Deletes the account and everything in it (its people keep their users)."""
+    Account.objects.filter(pk=account.pk).delete()
+
+
+@transaction.atomic
+def platform_user_update(
+    *, app: PlatformApp, user: User, password: str | None = None, **changes
+) -> User:
+    user = user_update(user=User.objects.select_for_update().get(pk=user.pk), **changes)
+    if password:
+        user = user_set_password(user=user, password=password)
+    return user
+
+
+@transaction.atomic
+def platform_user_delete(*, app: PlatformApp, user: User) -> None:
+    User.objects.filter(pk=user.pk).delete()
+
+
+# A sign-in link the platform hands to its user (Chatwoot's users/{id}/login): single use,
+# valid for a few minutes, kept hashed in the cache.
+LOGIN_LINK_SECONDS = 300
+
+
+def _login_key(token: str) -> str:
+    return "platform-login:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def platform_login_token(*, app: PlatformApp, user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    cache.set(_login_key(token), user.pk, LOGIN_LINK_SECONDS)
+    return token
+
+
+def platform_login_redeem(token: str) -> User | None:
+    """The active user of a sign-in link, once: a second use (or an expired link) is None."""
+    key = _login_key(token)
+    user_id = cache.get(key)
+    if user_id is None or not cache.delete(key):  # the delete decides who used it first
+        return None
+    return User.objects.filter(pk=user_id, is_active=True).first()

@@ -148,3 +148,20 @@ class ApiErrorsMiddleware:
             extra={"request": request},
         )
         return JsonResponse(error_body(_REASONS[500]), status=500)
+
+
+class LeadingSlashesMiddleware:
+    """A client whose base URL ends in "/" asks for `//api/v1/…`; Rails routes it, so do we
+    (only the API's paths: a page's `//…` stays what it is)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path.startswith("//"):
+            rest = path.lstrip("/")
+            if rest.startswith(("api/", "platform/api/")):
+                request.path_info = "/" + rest
+                request.path = request.path.replace(path, request.path_info, 1)
+        return self.get_response(request)

@@ -379,3 +379,72 @@ class TestInvitingSomeoneWhoAlreadyHasAUser:
         assert theirs.get("/api/v1/profile").json()["name"] == "Otto de Fora"
         in_b = theirs.get(f"/api/v1/accounts/{outsider.account_id}/agents").json()
         assert [row["name"] for row in in_b] == ["Otto de Fora"]
+
+
+class TestPlatformAccountsAndUsers:
+    """The Platform API's reads, updates, deletions and sign-in links (Chatwoot's paths), for
+    what the platform app created only."""
+
+    @pytest.fixture
+    def platform(self):
+        new = services.platform_app_create(name="Provisioner")
+        client = APIClient()
+        client.credentials(HTTP_API_ACCESS_TOKEN=new.token)
+        return client
+
+    def test_an_account_read_updated_and_deleted(self, platform):
+        from accounts.models import Account
+
+        made = platform.post("/platform/api/v1/accounts", {"name": "Nova"}, format="json").json()
+        url = f"/platform/api/v1/accounts/{made['id']}"
+        assert platform.get(url).json()["name"] == "Nova"
+        changed = platform.patch(url, {"name": "Nova Ltda", "locale": "en"}, format="json")
+        assert changed.status_code == 200 and changed.json()["name"] == "Nova Ltda"
+        assert platform.patch(url, {"name": "a\nb"}, format="json").status_code in (400, 422)
+        assert platform.delete(url).status_code == 200
+        assert not Account.objects.filter(pk=made["id"]).exists()
+        assert platform.get(url).status_code == 404
+
+    def test_a_user_read_updated_deleted(self, platform):
+        from accounts.models import User
+
+        made = platform.post(
+            "/platform/api/v1/users", {"name": "Dona", "email": "dona@nova.com.br"}, format="json"
+        ).json()
+        url = f"/platform/api/v1/users/{made['id']}"
+        assert platform.get(url).json()["email"] == "dona@nova.com.br"
+        changed = platform.patch(
+            url, {"name": "Dona Maria", "password": "Outra-senha-boa-9"}, format="json"
+        )
+        assert changed.status_code == 200 and changed.json()["name"] == "Dona Maria"
+        assert User.objects.get(pk=made["id"]).check_password("Outra-senha-boa-9")
+        assert platform.delete(url).status_code == 200
+        assert platform.get(url).status_code == 404
+
+    def test_what_another_app_or_the_application_made_is_404(self, platform, account, admin):
+        for url in (
+            f"/platform/api/v1/accounts/{account.pk}",
+            f"/platform/api/v1/users/{admin.user_id}",
+            f"/platform/api/v1/users/{admin.user_id}/login",
+        ):
+            assert platform.get(url).status_code == 404
+            if not url.endswith("login"):
+                assert platform.patch(url, {"name": "x"}, format="json").status_code == 404
+                assert platform.delete(url).status_code == 404
+        admin.user.refresh_from_db()
+        assert admin.user.name == "Ana Administradora"
+
+    def test_the_sign_in_link_works_once(self, platform, client):
+        made = platform.post(
+            "/platform/api/v1/users", {"name": "Dona", "email": "dona@nova.com.br"}, format="json"
+        ).json()
+        link = platform.get(f"/platform/api/v1/users/{made['id']}/login").json()["url"]
+        assert link.startswith("http://testserver/auth/platform/")
+        path = link.removeprefix("http://testserver")
+        response = client.get(path)
+        assert response.status_code == 302
+        assert client.session["_auth_user_id"] == str(made["id"])
+        client.logout()
+        again = client.get(path)
+        assert again.status_code == 404
+        assert "_auth_user_id" not in client.session

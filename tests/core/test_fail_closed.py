@@ -159,3 +159,16 @@ def test_options_on_every_account_endpoint_is_never_a_500(admin, admin_api):
             route,
         )
         assert admin_api.options(path).status_code < 500, path
+
+
+def test_a_base_url_ending_in_a_slash_is_routed(admin_api, account):
+    """`https://host/` + `/api/v1/…` (one Chatwoot client's default) is `//api/v1/…` (given as
+    the server's PATH_INFO: the test client would read `//api` as a host name)."""
+
+    def get(path):
+        return admin_api.get("/", PATH_INFO=path)
+
+    assert get("//api/v1/profile").status_code == 200
+    assert get(f"//api/v1/accounts/{account.pk}/agents").status_code == 200
+    missing = get("//api/v1/nada")
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/json"
