@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
+from accounts.countries import country_choices
 from accounts.extensions import agent_form_extensions
 from accounts.models import Account, AccountUser, Language, Role
 from accounts.timezones import timezone_choices
@@ -133,6 +134,11 @@ class AccountSettingsForm(forms.Form):
     locale = forms.ChoiceField(label=_("Account language"), choices=Language.choices)
     timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
     support_email = forms.EmailField(label=_("Support e-mail"), required=False)
+    country = forms.ChoiceField(
+        label=_("Country"),
+        choices=country_choices,
+        help_text=_("Phone numbers typed without a country code are read in this country."),
+    )
 
 
 class ProfileForm(forms.Form):

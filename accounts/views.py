@@ -142,6 +142,7 @@ class AccountSettingsView(AdminRequiredMixin, View):
                 "locale": a.locale,
                 "timezone": a.timezone,
                 "support_email": a.support_email,
+                "country": a.country,
             }
         )
         return render(request, self.template, {"form": form})

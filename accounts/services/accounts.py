@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts import events as account_events
+from accounts.countries import is_country
 from accounts.models import (
     Account,
     AccountUser,
@@ -55,7 +56,15 @@ def account_create(
 def account_update(*, account: Account, actor: AccountUser | None, **changes) -> Account:
     """Changes the account's settings. Only administrators (or the platform) may."""
     require_admin(actor, account)
-    allowed = {"name", "locale", "timezone", "domain", "support_email", "custom_attributes"}
+    allowed = {
+        "name",
+        "locale",
+        "timezone",
+        "domain",
+        "support_email",
+        "custom_attributes",
+        "country",
+    }
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError({f: _("This field cannot be changed.") for f in sorted(unknown)})
@@ -67,6 +76,8 @@ def account_update(*, account: Account, actor: AccountUser | None, **changes) ->
         _validate_locale(changes["locale"])
     if "timezone" in changes:
         _validate_timezone(changes["timezone"])
+    if "country" in changes and not is_country(changes["country"]):
+        raise ValidationError({"country": _("Choose a country from the list.")})
     account = Account.objects.select_for_update().get(pk=account.pk)
     for field, value in changes.items():
         setattr(account, field, value)

@@ -332,11 +332,39 @@ class TestProfileAndAccount:
                 "locale": "pt-br",
                 "timezone": "America/Manaus",
                 "support_email": "",
+                "country": "PT",
             },
         )
         assert response.status_code == 302
         account.refresh_from_db()
-        assert (account.name, account.timezone) == ("Nome Novo", "America/Manaus")
+        assert (account.name, account.timezone, account.country) == (
+            "Nome Novo",
+            "America/Manaus",
+            "PT",
+        )
+
+    def test_account_country_reads_phone_numbers(self, login, account, admin):
+        """The country is chosen in Configurações → Conta (Brazil first, named in Portuguese) and
+        reads the numbers typed without a country code."""
+        from conversations import services as conversation_services
+
+        url = reverse("settings_account", args=[account.pk])
+        page = login(admin).get(url).content.decode()
+        assert page.index('value="BR"') < page.index('value="AR"')
+        assert "Brasil (+55)" in page and "Portugal (+351)" in page
+        response = login(admin).post(
+            url, {"name": account.name, "locale": "pt-br", "timezone": account.timezone,
+                  "country": "XX"},
+        )  # fmt: skip
+        assert response.status_code == 422
+        account.refresh_from_db()
+        assert account.country == "BR"
+        account.country = "PT"
+        account.save(update_fields=["country"])
+        contact = conversation_services.contact_create(
+            account=account, actor=admin, name="Rui", phone_number="912 345 678"
+        )
+        assert contact.phone_number == "+351912345678"
 
     def test_account_settings_is_admin_only(self, login, account, agent, outsider):
         url = reverse("settings_account", args=[account.pk])
