@@ -137,3 +137,26 @@ def on_commit(django_capture_on_commit_callbacks):
 def recorded_events():
     with events.recorded() as bucket:
         yield bucket
+
+
+PROJECT_LOGGERS = ("nexloo", "accounts", "conversations", "inboxes", "teams", "automations",
+                   "whatsapp", "webhooks")  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _project_loggers_heard():
+    """An in-process server or worker started by an earlier test may apply its logging
+    configuration and mute the existing loggers; tests that read the project's log lines
+    (caplog) must hear them whatever ran before."""
+    import logging
+
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.startswith(PROJECT_LOGGERS):
+            logger.disabled = False
+            logger.propagate = True
+            logger.setLevel(logging.NOTSET)
+    level = logging.root.level
+    if level > logging.INFO:  # a worker started in-process set the root logger's level
+        logging.root.setLevel(logging.INFO)
+    yield
+    logging.root.setLevel(level)

@@ -177,7 +177,9 @@ def slow_intake():
     """The intake holds the conversation's lock until a message request waits on it, so that
     every run meets the race a real server meets now and then."""
 
-    def hold_until_a_message_waits(*, conversation_id: int, final_attempt: bool) -> None:
+    def hold_until_a_message_waits(
+        *, conversation_id: int, final_attempt: bool, account_id: int
+    ) -> None:
         deadline = time.monotonic() + 5
         with connection.cursor() as cursor:
             while time.monotonic() < deadline:
