@@ -137,6 +137,7 @@ class AccountSettingsForm(forms.Form):
     country = forms.ChoiceField(
         label=_("Country"),
         choices=country_choices,
+        required=False,  # left out: the account keeps its country
         help_text=_("Phone numbers typed without a country code are read in this country."),
     )
 

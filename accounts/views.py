@@ -151,9 +151,8 @@ class AccountSettingsView(AdminRequiredMixin, View):
         form = AccountSettingsForm(request.POST)
         if form.is_valid():
             try:
-                services.account_update(
-                    account=self.account, actor=self.membership, **form.cleaned_data
-                )
+                changes = {k: v for k, v in form.cleaned_data.items() if k != "country" or v}
+                services.account_update(account=self.account, actor=self.membership, **changes)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
