@@ -40,6 +40,18 @@ def _celery_eager():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_allowed():
+    """Celery marks "inside a task" with a process-wide flag that eager calls set and restore
+    around themselves; two eager calls overlapping in threads (a live server, a concurrency
+    test) can restore it to True for good, and every later `.get()` in this process would
+    raise "Never call result.get() within a task". Each test starts outside any task."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _close_pool_before_teardown(django_db_setup):
     """Threads (the live server, concurrency tests) leave pooled connections open; the test
