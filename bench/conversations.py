@@ -318,6 +318,7 @@ def measure(client, path: str, runs: int, before=None) -> tuple[list[float], int
 
 
 def main() -> None:
+    global CONVERSATIONS, MESSAGES
     parser = argparse.ArgumentParser()
     parser.add_argument(
         "--reuse", action="store_true", help="use the data of the last run if present"
@@ -326,7 +327,6 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=CONVERSATIONS)
     parser.add_argument("--messages", type=int, default=MESSAGES)
     args = parser.parse_args()
-    global CONVERSATIONS, MESSAGES
     CONVERSATIONS, MESSAGES = args.conversations, max(args.messages, args.conversations)
 
     ensure_database()

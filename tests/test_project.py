@@ -2,8 +2,11 @@
 
 from pathlib import Path
 
+import pytest
 import yaml
 from django.conf import settings
+
+BASE = Path(settings.BASE_DIR)
 
 
 def test_docker_compose_declares_the_stack():
@@ -80,3 +83,10 @@ def test_production_refuses_a_missing_short_or_known_key(tmp_path):
     # The compose file ships no secret: it refuses to start without them.
     assert "change-me" not in compose
     assert "${SECRET_KEY:?" in compose and "${POSTGRES_PASSWORD:?" in compose
+
+
+@pytest.mark.parametrize("script", sorted((BASE / "bench").glob("*.py")), ids=lambda p: p.name)
+def test_every_benchmark_script_compiles(script):
+    """The benchmarks are not run by the suite; a script that does not even compile (a
+    `global` after its first use, say) must still fail it."""
+    compile(script.read_text(), str(script), "exec")
