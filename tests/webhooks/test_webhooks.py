@@ -281,6 +281,15 @@ class TestPage:
         assert client.post(base + f"{hook.pk}/delete/").status_code == 302
         assert not Webhook.objects.exists()
 
+    def test_the_pages_speak_portuguese(self, login, admin, account):
+        client = login(admin)  # the user's language is pt-BR
+        base = f"/app/accounts/{account.pk}/settings/webhooks/"
+        listing = client.get(base).content.decode()
+        assert "Adicionar webhook" in listing and "Add webhook" not in listing
+        assert "Nenhum webhook ainda" in listing
+        form = client.get(base + "new/").content.decode()
+        assert "<h1>Adicionar webhook</h1>" in form
+
     def test_bad_url_shows_the_error(self, login, admin, account, settings):
         settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
         client = login(admin)
