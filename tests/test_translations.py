@@ -43,6 +43,9 @@ SCENARIO_LABELS = {
     "Description": "Descrição",
     "Routing message": "Mensagem de direcionamento",
     "Allow automatic assignment": "Permitir atribuição automática",
+    # Configurações → Integrações → Webhooks
+    "Integrations": "Integrações",
+    "Webhooks": "Webhooks",
 }
 
 

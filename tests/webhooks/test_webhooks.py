@@ -287,6 +287,7 @@ class TestPage:
         listing = client.get(base).content.decode()
         assert "Adicionar webhook" in listing and "Add webhook" not in listing
         assert "Nenhum webhook ainda" in listing
+        assert "Integrações /" in listing and "Conversas /" not in listing
         form = client.get(base + "new/").content.decode()
         assert "<h1>Adicionar webhook</h1>" in form
 
