@@ -198,6 +198,27 @@ class TestAgents:
         assert response.status_code == 409
         assert "administrador" in response.json()["message"]
 
+    def test_a_pending_administrator_does_not_stand_in_for_the_last_one(
+        self, admin_api, account, admin
+    ):
+        invited = admin_api.post(
+            agents_url(account.pk),
+            {"name": "Nova Admin", "email": "nova@exemplo.com.br", "role": "administrator"},
+            format="json",
+        )
+        assert invited.status_code == 200, invited.content
+        assert invited.json()["confirmed"] is False
+        response = admin_api.delete(agents_url(account.pk, admin.user_id))
+        assert response.status_code == 409
+        assert "administrador" in response.json()["message"]
+        response = admin_api.patch(
+            agents_url(account.pk, admin.user_id), {"role": "agent"}, format="json"
+        )
+        assert response.status_code == 409
+        assert "administrador" in response.json()["message"]
+        admin.refresh_from_db()
+        assert admin.role == Role.ADMINISTRATOR
+
     def test_another_accounts_agent_is_404(self, admin_api, account, outsider):
         assert (
             admin_api.patch(
