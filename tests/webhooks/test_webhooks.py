@@ -18,7 +18,12 @@ from django.core import mail
 
 from conversations import services as conversation_services
 from inboxes.models import Inbox
-from tests.factories import ContactInboxFactory, ConversationFactory, InboxFactory
+from tests.factories import (
+    AdminFactory,
+    ContactInboxFactory,
+    ConversationFactory,
+    InboxFactory,
+)
 from webhooks import tasks
 from webhooks.models import Webhook, WebhookDelivery
 
@@ -182,6 +187,8 @@ class TestDelivery:
     def test_a_day_of_failures_switches_it_off_and_tells_the_administrators(
         self, account, admin, receiver, time_machine
     ):
+        # Invited, not accepted: not in the account yet, so not told.
+        AdminFactory(account=account, accepted_at=None)
         hook = Webhook.objects.create(account=account, url=receiver.url, subscriptions=["x"])
         receiver.fail = 100
         args = [hook.pk, "d-2", "message_created", {"event": "message_created"}]
