@@ -469,3 +469,45 @@ class TestPlatformAccountsAndUsers:
         again = client.get(path)
         assert again.status_code == 404
         assert "_auth_user_id" not in client.session
+
+    @pytest.mark.parametrize("failure", ["raises", "drops"])
+    def test_no_sign_in_link_when_the_cache_cannot_keep_it(
+        self, platform, client, monkeypatch, failure
+    ):
+        """A link whose token was not stored would not work: 503, and no link."""
+        import redis
+        from django.core.cache import cache
+
+        made = platform.post(
+            "/platform/api/v1/users", {"name": "Dona", "email": "dona@nova.com.br"}, format="json"
+        ).json()
+
+        def set_fails(*args, **kwargs):
+            if failure == "raises":
+                raise redis.exceptions.ConnectionError("Connection refused")
+            # "drops": what the tolerant cache does with Redis down (the write is skipped)
+
+        monkeypatch.setattr(cache, "set", set_fails)
+        monkeypatch.setattr(cache, "add", set_fails)
+        response = platform.get(f"/platform/api/v1/users/{made['id']}/login")
+        assert response.status_code == 503, response.content
+        body = response.json()
+        assert "url" not in body
+        assert body["message"] == (
+            "Não é possível gerar links de acesso agora. Tente de novo em instantes."
+        )
+        assert response["Retry-After"]
+
+    def test_no_sign_in_link_with_redis_unreachable(self, platform, settings):
+        made = platform.post(
+            "/platform/api/v1/users", {"name": "Dona", "email": "dona@nova.com.br"}, format="json"
+        ).json()
+        settings.CACHES = {
+            "default": {
+                **settings.CACHES["default"],
+                "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            }
+        }
+        response = platform.get(f"/platform/api/v1/users/{made['id']}/login")
+        assert response.status_code == 503, response.content
+        assert "url" not in response.json() and response.json()["message"]
