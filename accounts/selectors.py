@@ -60,6 +60,16 @@ def agent_get(*, membership: AccountUser, user_id: int | str) -> AccountUser:
     return get_or_not_found(agents_list(membership=membership), user_id=user_id)
 
 
+def administrator_emails(*, account_id: int) -> list[str]:
+    """Where to tell the account's administrators something (a rule or a webhook switched off):
+    those who accepted (a pending invitation is not in the account yet) and can sign in."""
+    return sorted(
+        AccountUser.objects.for_account(account_id)
+        .filter(role=Role.ADMINISTRATOR, accepted_at__isnull=False, user__is_active=True)
+        .values_list("user__email", flat=True)
+    )
+
+
 def token_owner(token: str) -> AccessToken | None:
     if not token:
         return None

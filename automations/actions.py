@@ -31,8 +31,9 @@ from conversations.models import (
     SenderType,
     Status,
 )
-from nexloo.core.errors import NotFound, PermissionDenied, ValidationError
+from nexloo.core.errors import BadParameter, NotFound, PermissionDenied, ValidationError
 from nexloo.core.events import Performer
+from nexloo.core.params import parse_int
 from nexloo.core.tasks import enqueue_on_commit
 from teams.models import Team
 
@@ -92,13 +93,11 @@ def _params(raw: Any) -> list[Any]:
 
 
 def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
+    """An id (a number or digits, within a bigint), or None when the value cannot be one."""
+    try:
+        return parse_int(value, name="id", minimum=1)
+    except BadParameter:
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 def check_webhook_url(url: str) -> str:
@@ -228,10 +227,12 @@ class Context:
     message: Message | None = None
 
 
-def _team(ctx: Context, team_id: int | None) -> Team | None:
+def _team(ctx: Context, team_id: Any) -> Team | None:
     if team_id is None:
         return None
-    team = Team.objects.filter(account_id=ctx.account.pk, pk=team_id).first()
+    # A stored rule may hold what validation now refuses: a permanent error, never a retry.
+    team_id = _int(team_id)
+    team = Team.objects.filter(account_id=ctx.account.pk, pk=team_id).first() if team_id else None
     if team is None:
         raise NotFound(_("The team of this action no longer exists."))
     return team
@@ -252,10 +253,13 @@ def run_action(ctx: Context, action: dict[str, Any]) -> str:
     if name == "assign_agent":
         assignee = None
         if first is not None:
+            user_id = _int(first)
             assignee = (
-                AccountUser.objects.filter(account_id=ctx.account.pk, user_id=first)
+                AccountUser.objects.filter(account_id=ctx.account.pk, user_id=user_id)
                 .select_related("user")
                 .first()
+                if user_id
+                else None
             )
             if assignee is None:
                 raise NotFound(_("The agent of this action is no longer in the account."))
@@ -302,10 +306,12 @@ def run_action(ctx: Context, action: dict[str, Any]) -> str:
     from automations import tasks
 
     if name == "send_email_to_team":
+        team_ids = [_int(t) for t in first["team_ids"]]
+        if None in team_ids:
+            raise NotFound(_("The team of this action no longer exists."))
         enqueue_on_commit(
-            tasks.send_team_email, ctx.rule_id, ctx.conversation.pk, first["team_ids"],
-            first["message"],
-        )  # fmt: skip
+            tasks.send_team_email, ctx.rule_id, ctx.conversation.pk, team_ids, first["message"]
+        )
         return name
     if name == "send_email_transcript":
         enqueue_on_commit(tasks.send_transcript, ctx.conversation.pk, list(params))

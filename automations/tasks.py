@@ -185,19 +185,13 @@ def send_transcript(conversation_id: int, emails: list[str]) -> int:
 @shared_task(name="automations.notify_rule_switched_off", acks_late=True)
 def notify_rule_switched_off(rule_id: int) -> int:
     """Tells the account's administrators that a rule failed too often and was switched off."""
-    from accounts.models import User
+    from accounts.selectors import administrator_emails
     from automations.models import MAX_CONSECUTIVE_ERRORS, AutomationRule
 
     rule = AutomationRule.objects.select_related("account").filter(pk=rule_id).first()
     if rule is None:
         return 0
-    emails = sorted(
-        User.objects.filter(
-            account_users__account_id=rule.account_id,
-            account_users__role="administrator",
-            is_active=True,
-        ).values_list("email", flat=True)
-    )
+    emails = administrator_emails(account_id=rule.account_id)
     with translation.override(rule.account.locale):
         subject = _("Automation rule “%(name)s” was switched off") % {"name": rule.name}
         body = _(

@@ -253,9 +253,9 @@ class ForwardAgentsView(WorkspaceMixin, View):
     def get(self, request, account_id: int, display_id: int):
         inbox = self.conversation().inbox
         team = None
-        raw = request.GET.get("team", "")
-        if raw.isascii() and raw.isdigit() and len(raw) < 12:
-            team = teams_list(membership=self.membership).filter(pk=int(raw)).first()
+        team_id = query_int(request.GET, "team")  # unreadable: 400 naming it
+        if team_id is not None:
+            team = teams_list(membership=self.membership).filter(pk=team_id).first()
         form = ForwardForm(inbox=inbox, team=team)
         return render(request, "conversations/_forward_agents.html", {"field": form["assignee"]})
 

@@ -63,6 +63,22 @@ def test_new_token_asks_before_replacing_the_old_one(login, admin):
     assert html.count('name="regenerate_token"') == 1
 
 
+def test_settings_menu_names_each_section(login, admin):
+    client = login(admin)
+    html = client.get(reverse("settings_account", args=[admin.account_id]), **PT).content.decode()
+    menu = re.search(r'<div class="nav-sub" role="group".*?</div>', html, re.S).group(0)
+    links = [re.sub(r"<[^>]+>", "", a).strip() for a in re.findall(r"<a [^>]*>(.*?)</a>", menu)]
+    assert links == [
+        "Conta",
+        "Agentes",
+        "Caixas de Entrada",
+        "Times",
+        "Automação",
+        "Integrações · Webhooks",
+        "Respostas prontas",
+    ]
+
+
 def test_language_attribute_and_weekdays_mid_sentence():
     assert bcp47("pt-br") == "pt-BR"
     assert bcp47("en") == "en"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polib
@@ -42,11 +43,37 @@ SCENARIO_LABELS = {
     "Description": "Descrição",
     "Routing message": "Mensagem de direcionamento",
     "Allow automatic assignment": "Permitir atribuição automática",
+    # Configurações → Integrações → Webhooks
+    "Integrations": "Integrações",
+    "Webhooks": "Webhooks",
 }
 
 
 def pt_br_catalogues() -> list[Path]:
     return [p for p in catalogues() if "pt_BR" in p.parts]
+
+
+def project_po_files() -> set[Path]:
+    """Every `*/locale/*/LC_MESSAGES/*.po` of the checkout, outside hidden folders (`.venv`)."""
+    found = set()
+    for root, dirs, files in os.walk(settings.BASE_DIR):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "node_modules"]
+        here = Path(root)
+        if here.name == "LC_MESSAGES" and here.parent.parent.name == "locale":
+            found.update(here / f for f in files if f.endswith(".po"))
+    return found
+
+
+def test_every_catalogue_of_the_project_is_compiled():
+    assert project_po_files() <= set(catalogues())
+    assert any("webhooks" in p.parts for p in pt_br_catalogues())
+
+
+def test_no_catalogue_comes_from_the_virtualenv():
+    base = Path(settings.BASE_DIR)
+    for path in catalogues():
+        assert path.is_relative_to(base)
+        assert not any(part.startswith(".") for part in path.relative_to(base).parts)
 
 
 def test_every_app_with_strings_has_a_pt_br_catalogue():

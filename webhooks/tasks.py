@@ -61,19 +61,13 @@ def _record(services, webhook_id, delivery_id, event, attempt, status, error="")
 @shared_task(name="webhooks.notify_switched_off", acks_late=True)
 def notify_switched_off(webhook_id: int) -> int:
     """Tells the account's administrators that a webhook failed for a day and was switched off."""
-    from accounts.models import User
+    from accounts.selectors import administrator_emails
     from webhooks.models import Webhook
 
     webhook = Webhook.objects.select_related("account").filter(pk=webhook_id).first()
     if webhook is None:
         return 0
-    emails = sorted(
-        User.objects.filter(
-            account_users__account_id=webhook.account_id,
-            account_users__role="administrator",
-            is_active=True,
-        ).values_list("email", flat=True)
-    )
+    emails = administrator_emails(account_id=webhook.account_id)
     with translation.override(webhook.account.locale):
         subject = _("Webhook %(url)s was switched off") % {"url": webhook.url}
         body = _(

@@ -160,10 +160,11 @@ def _lock_memberships(account: Account, actor: AccountUser | None) -> None:
 
 
 def _refuse_last_admin(account: Account, membership: AccountUser) -> None:
-    """Call with the account locked (`_lock_memberships`)."""
+    """Call with the account locked (`_lock_memberships`). Only accepted administrators count:
+    a pending one has no access until they accept, and may never do so."""
     others = (
         AccountUser.objects.for_account(account)
-        .filter(role=Role.ADMINISTRATOR)
+        .filter(role=Role.ADMINISTRATOR, accepted_at__isnull=False)
         .exclude(pk=membership.pk)
     )
     if not others.exists():

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from accounts.models import (
     Account,
@@ -26,7 +27,7 @@ from accounts.services.users import (
     user_set_password,
     user_update,
 )
-from nexloo.core.errors import NotFound, ValidationError
+from nexloo.core.errors import NotFound, Unavailable, ValidationError
 from nexloo.core.validators import clean_name
 
 
@@ -115,8 +116,17 @@ def _login_key(token: str) -> str:
 
 
 def platform_login_token(*, app: PlatformApp, user: User) -> str:
+    """Unavailable when the cache cannot keep the token: a link that would not work is never
+    handed out. (The project's cache skips writes while Redis is down, hence the read-back.)"""
     token = secrets.token_urlsafe(32)
-    cache.set(_login_key(token), user.pk, LOGIN_LINK_SECONDS)
+    key = _login_key(token)
+    try:
+        cache.set(key, user.pk, LOGIN_LINK_SECONDS)
+        stored = cache.get(key) == user.pk
+    except (RedisError, OSError):
+        stored = False
+    if not stored:
+        raise Unavailable(_("Sign-in links cannot be made right now. Try again in a moment."))
     return token
 
 

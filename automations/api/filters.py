@@ -17,6 +17,7 @@ from automations import conditions
 from conversations import selectors
 from conversations.api.serializers import ConversationSerializer, contacts_payload
 from nexloo.core.errors import ValidationError
+from nexloo.core.params import query_page
 
 CONVERSATIONS_PER_PAGE = 25
 CONTACTS_PER_PAGE = 15
@@ -29,13 +30,6 @@ class FilterPayloadSerializer(serializers.Serializer):
         help_text="Chatwoot's filter rows: {attribute_key, filter_operator, values, "
         "query_operator (AND|OR), custom_attribute_type?}. Rows join in order, AND before OR.",
     )
-
-
-def _page(request) -> int:
-    try:
-        return max(1, int(request.query_params.get("page", 1)))
-    except (TypeError, ValueError):
-        return 1
 
 
 def _filter_q(view, target: str) -> Q:
@@ -77,7 +71,7 @@ class ConversationFilterView(AccountAPIView):
     )
     def post(self, request, account_id: int):
         matching = self.get_queryset().filter(_filter_q(self, "conversation"))
-        page = _page(request)
+        page = query_page(request.query_params)
         offset = (page - 1) * CONVERSATIONS_PER_PAGE
         ids = list(
             matching.order_by("-last_activity_at", "-id").values_list("pk", flat=True)[
@@ -113,7 +107,7 @@ class ContactFilterView(AccountAPIView):
     )
     def post(self, request, account_id: int):
         matching = self.get_queryset().filter(_filter_q(self, "contact"))
-        page = _page(request)
+        page = query_page(request.query_params)
         offset = (page - 1) * CONTACTS_PER_PAGE
         rows = selectors.with_contact_inboxes(matching.order_by("name", "pk"))[
             offset : offset + CONTACTS_PER_PAGE

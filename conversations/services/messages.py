@@ -38,8 +38,9 @@ from conversations.services.common import (
 )
 from inboxes.models import Inbox
 from inboxes.selectors import inbox_is_open, inbox_next_opening
-from nexloo.core.errors import ValidationError
+from nexloo.core.errors import BadParameter, ValidationError
 from nexloo.core.events import Performer
+from nexloo.core.params import clean_json
 
 logger = logging.getLogger(__name__)
 
@@ -264,6 +265,11 @@ def _template_content(conversation: Conversation, params: dict) -> tuple[dict, s
                 % {"names": ", ".join("{{" + p + "}}" for p in missing)}
             }
         )
+    for p in template.parameters:  # stored in the message's text: what PostgreSQL can hold
+        try:
+            clean_json(values[p], name="{{" + p + "}}")
+        except BadParameter as exc:
+            raise ValidationError({"template_params": exc.message_text}) from exc
     stored = {
         "name": template.name,
         "language": template.language,

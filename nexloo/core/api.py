@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from nexloo.core.busy import RETRY_AFTER, busy_message, is_database_busy
-from nexloo.core.errors import BadParameter, Conflict
+from nexloo.core.errors import BadParameter, Conflict, Unavailable
 
 logger = logging.getLogger("django.request")
 
@@ -66,6 +66,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(
             error_body(errors[0]["message"] if errors else "Invalid input", errors),
             status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    if isinstance(exc, Unavailable):
+        return Response(
+            error_body(str(exc)),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": RETRY_AFTER},
         )
     if is_database_busy(exc):
         message = busy_message()

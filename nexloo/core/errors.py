@@ -6,6 +6,7 @@
 - `ValidationError` (Django's): bad input, with a message per field; changes nothing (422).
 - `Conflict`: the request is valid but the current state refuses it (409), e.g. removing the
   last administrator.
+- `Unavailable`: something the request needs (Redis) is down; nothing was done, try again (503).
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,4 +30,15 @@ class BadParameter(ValidationError):
         self.message_text = f"{name}: {message}"
 
 
-__all__ = ["BadParameter", "Conflict", "NotFound", "PermissionDenied", "ValidationError"]
+class Unavailable(Exception):
+    """A dependency the request cannot do without is down; the message says what to do."""
+
+
+__all__ = [
+    "BadParameter",
+    "Conflict",
+    "NotFound",
+    "PermissionDenied",
+    "Unavailable",
+    "ValidationError",
+]

@@ -198,6 +198,27 @@ class TestAgents:
         assert response.status_code == 409
         assert "administrador" in response.json()["message"]
 
+    def test_a_pending_administrator_does_not_stand_in_for_the_last_one(
+        self, admin_api, account, admin
+    ):
+        invited = admin_api.post(
+            agents_url(account.pk),
+            {"name": "Nova Admin", "email": "nova@exemplo.com.br", "role": "administrator"},
+            format="json",
+        )
+        assert invited.status_code == 200, invited.content
+        assert invited.json()["confirmed"] is False
+        response = admin_api.delete(agents_url(account.pk, admin.user_id))
+        assert response.status_code == 409
+        assert "administrador" in response.json()["message"]
+        response = admin_api.patch(
+            agents_url(account.pk, admin.user_id), {"role": "agent"}, format="json"
+        )
+        assert response.status_code == 409
+        assert "administrador" in response.json()["message"]
+        admin.refresh_from_db()
+        assert admin.role == Role.ADMINISTRATOR
+
     def test_another_accounts_agent_is_404(self, admin_api, account, outsider):
         assert (
             admin_api.patch(
@@ -448,3 +469,45 @@ class TestPlatformAccountsAndUsers:
         again = client.get(path)
         assert again.status_code == 404
         assert "_auth_user_id" not in client.session
+
+    @pytest.mark.parametrize("failure", ["raises", "drops"])
+    def test_no_sign_in_link_when_the_cache_cannot_keep_it(
+        self, platform, client, monkeypatch, failure
+    ):
+        """A link whose token was not stored would not work: 503, and no link."""
+        import redis
+        from django.core.cache import cache
+
+        made = platform.post(
+            "/platform/api/v1/users", {"name": "Dona", "email": "dona@nova.com.br"}, format="json"
+        ).json()
+
+        def set_fails(*args, **kwargs):
+            if failure == "raises":
+                raise redis.exceptions.ConnectionError("Connection refused")
+            # "drops": what the tolerant cache does with Redis down (the write is skipped)
+
+        monkeypatch.setattr(cache, "set", set_fails)
+        monkeypatch.setattr(cache, "add", set_fails)
+        response = platform.get(f"/platform/api/v1/users/{made['id']}/login")
+        assert response.status_code == 503, response.content
+        body = response.json()
+        assert "url" not in body
+        assert body["message"] == (
+            "Não é possível gerar links de acesso agora. Tente de novo em instantes."
+        )
+        assert response["Retry-After"]
+
+    def test_no_sign_in_link_with_redis_unreachable(self, platform, settings):
+        made = platform.post(
+            "/platform/api/v1/users", {"name": "Dona", "email": "dona@nova.com.br"}, format="json"
+        ).json()
+        settings.CACHES = {
+            "default": {
+                **settings.CACHES["default"],
+                "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            }
+        }
+        response = platform.get(f"/platform/api/v1/users/{made['id']}/login")
+        assert response.status_code == 503, response.content
+        assert "url" not in response.json() and response.json()["message"]

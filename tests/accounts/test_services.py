@@ -144,6 +144,31 @@ class TestLastAdministrator:
         admin.refresh_from_db()
         assert admin.role == Role.ADMINISTRATOR
 
+    def test_a_pending_administrator_does_not_count(self, account, admin, on_commit):
+        """An invited administrator has no access until they accept: the account would be left
+        with nobody who can administer it."""
+        pending = add_agent(account, admin, on_commit, role=Role.ADMINISTRATOR)
+        assert pending.accepted_at is None
+        with pytest.raises(Conflict):
+            services.agent_remove(account=account, actor=admin, membership=admin)
+        with pytest.raises(Conflict):
+            services.agent_update(account=account, actor=admin, membership=admin, role="agent")
+        admin.refresh_from_db()
+        assert admin.role == Role.ADMINISTRATOR
+        assert AccountUser.objects.filter(account=account).count() == 2
+
+    def test_a_pending_administrator_can_be_withdrawn(self, account, admin, on_commit):
+        pending = add_agent(account, admin, on_commit, role=Role.ADMINISTRATOR)
+        services.agent_update(account=account, actor=admin, membership=pending, role="agent")
+        services.agent_remove(account=account, actor=admin, membership=pending)
+        assert list(AccountUser.objects.filter(account=account)) == [admin]
+
+    def test_once_accepted_the_invited_administrator_counts(self, account, admin, on_commit):
+        pending = add_agent(account, admin, on_commit, role=Role.ADMINISTRATOR)
+        AccountUser.objects.filter(pk=pending.pk).update(accepted_at=timezone.now())
+        services.agent_remove(account=account, actor=pending, membership=admin)
+        assert list(AccountUser.objects.filter(account=account)) == [pending]
+
     def test_with_two_administrators_one_may_leave(self, account, admin):
         second = AdminFactory(account=account)
         services.agent_remove(account=account, actor=second, membership=admin)

@@ -282,3 +282,43 @@ def test_mute_action_resolves_and_keeps_the_next_message_quiet(scenario, rule, o
     )
     assert created and message.conversation_id == conversation.pk
     assert Conversation.objects.get(pk=conversation.pk).status == "resolved"
+
+
+TEAM_GONE = "O time desta ação não existe mais."
+AGENT_GONE = "O agente desta ação não está mais na conta."
+
+
+@pytest.mark.parametrize(
+    ("action", "error"),
+    [
+        ({"action_name": "assign_agent", "action_params": [99999999999999999999]}, AGENT_GONE),
+        ({"action_name": "assign_team", "action_params": [99999999999999999999]}, TEAM_GONE),
+        ({"action_name": "assign_agent", "action_params": ["abc"]}, AGENT_GONE),
+        ({"action_name": "assign_team", "action_params": [["1"]]}, TEAM_GONE),
+        (
+            {
+                "action_name": "send_email_to_team",
+                "action_params": [{"message": "Oi", "team_ids": [99999999999999999999]}],
+            },
+            TEAM_GONE,
+        ),
+    ],
+    ids=["agent", "team", "agent-as-letters", "team-as-list", "email-team"],
+)
+def test_a_stored_rule_with_an_unreadable_id_records_the_error_in_its_run(
+    account, scenario, rule, open_new, action, error
+):
+    """Written before validation refused it (or by hand): the run says why at once (no
+    retries), and the conversation still gets its agent from the inbox's round robin."""
+    from automations.models import AutomationRule
+    from automations.selectors import rules_version_bump
+
+    made = rule(actions=[{"action_name": "resolve_conversation"}], name="Regra antiga")
+    AutomationRule.objects.filter(pk=made.pk).update(actions=[action])
+    rules_version_bump(account.pk)
+    conversation = open_new()
+    run = AutomationRun.objects.get(rule=made, conversation=conversation)
+    assert (run.matched, run.actions_done, run.error) == (True, [], error)
+    assert conversation.assignee is not None and conversation.status == "open"
+    assert AutomationRule.objects.get(pk=made.pk).consecutive_errors == 1
+    assert mail.outbox == []

@@ -109,3 +109,32 @@ def test_list_query_count_does_not_grow(
         rule(name=f"Mais {n}", actions=payload["actions"])
     with django_assert_num_queries(2):
         assert len(admin_api.get(base(account)).json()["payload"]) == 22
+
+
+HUGE = 99999999999999999999  # beyond PostgreSQL's bigint
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        {"action_name": "assign_agent", "action_params": [HUGE]},
+        {"action_name": "assign_agent", "action_params": [str(HUGE)]},
+        {"action_name": "assign_team", "action_params": [HUGE]},
+        {"action_name": "assign_team", "action_params": [-HUGE]},
+        {
+            "action_name": "send_email_to_team",
+            "action_params": [{"message": "Oi", "team_ids": [HUGE]}],
+        },
+    ],
+    ids=["agent", "agent-as-text", "team", "negative-team", "email-team"],
+)
+def test_an_id_beyond_a_bigint_is_422_naming_the_row(account, admin_api, payload, action):
+    created = admin_api.post(base(account), {**payload, "actions": [action]}, format="json")
+    assert created.status_code == 422, created.content
+    assert created.json()["errors"][0]["field"] == "actions[0].action_params"
+    assert not AutomationRule.objects.exists()
+    rule = admin_api.post(base(account), payload, format="json").json()["payload"]
+    updated = admin_api.patch(f"{base(account)}/{rule['id']}", {"actions": [action]}, format="json")
+    assert updated.status_code == 422, updated.content
+    assert updated.json()["errors"][0]["field"] == "actions[0].action_params"
+    assert AutomationRule.objects.get().actions == payload["actions"]

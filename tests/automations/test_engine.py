@@ -26,6 +26,7 @@ from conversations.services import IncomingMessage
 from inboxes.services import inbox_schedule_set
 from tests.factories import (
     AccountUserFactory,
+    AdminFactory,
     ContactInboxFactory,
     ConversationFactory,
     InboxMemberFactory,
@@ -270,6 +271,7 @@ class TestFailures:
         self, account, admin, scenario, reception_rule, open_new, login
     ):
         scenario["reception"].delete()  # the rule's team is gone: every run fails
+        AdminFactory(account=account, accepted_at=None)  # invited, not accepted: not told
         for _ in range(4):
             conversation = open_new()
             assert conversation.team is None and conversation.assignee is not None  # fell back

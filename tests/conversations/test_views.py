@@ -258,6 +258,19 @@ class TestActions:
                 client.get(agents_url, {"team": setup["sales"].pk}, **HX)
             member(f"Comercial {more}", setup["sales"])
 
+    @pytest.mark.parametrize("team", ["abc", "99999999999999999999", "0", "\u2460"])
+    def test_forward_agent_list_refuses_an_unreadable_team_with_400(
+        self, login, account, agent, setup, team
+    ):
+        client = login(agent)
+        agents_url = url("forward_agents", account, setup["mine"].display_id)
+        response = client.get(agents_url, {"team": team}, **HX)
+        assert response.status_code == 400
+        assert response.content.decode().startswith("team: ")
+        # "Keep the current team" sends it empty: everyone who may be given the conversation.
+        everyone = client.get(agents_url, {"team": ""}, **HX)
+        assert everyone.status_code == 200 and "Sofia" in everyone.content.decode()
+
     def test_forward_agent_list_of_a_hidden_conversation_is_404(
         self, login, account, agent, outsider, setup
     ):

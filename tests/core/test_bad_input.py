@@ -186,6 +186,24 @@ def test_api_lists_refuse_unreadable_parameters(admin_api, account, path):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("target", ["conversations", "contacts"])
+@pytest.mark.parametrize("page", ["abc", "99999999999999999999", "0", "%E2%91%A0"])
+def test_filter_endpoints_refuse_unreadable_pages_like_the_lists(admin_api, account, target, page):
+    path = _api(account, f"{target}/filter?page={page}")
+    response = admin_api.post(path, {"payload": []}, format="json")
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert body["message"].startswith("page: ")
+    assert body["errors"][0]["field"] == "page"
+    assert (
+        admin_api.post(
+            _api(account, f"{target}/filter?page=2"), {"payload": []}, format="json"
+        ).status_code
+        == 200
+    )
+
+
+@pytest.mark.django_db
 def test_a_circled_digit_is_searched_as_text(admin_api, account):
     assert admin_api.get(_api(account, "conversations?q=%E2%91%A0")).status_code == 200
 

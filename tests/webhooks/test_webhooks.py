@@ -18,7 +18,12 @@ from django.core import mail
 
 from conversations import services as conversation_services
 from inboxes.models import Inbox
-from tests.factories import ContactInboxFactory, ConversationFactory, InboxFactory
+from tests.factories import (
+    AdminFactory,
+    ContactInboxFactory,
+    ConversationFactory,
+    InboxFactory,
+)
 from webhooks import tasks
 from webhooks.models import Webhook, WebhookDelivery
 
@@ -182,6 +187,8 @@ class TestDelivery:
     def test_a_day_of_failures_switches_it_off_and_tells_the_administrators(
         self, account, admin, receiver, time_machine
     ):
+        # Invited, not accepted: not in the account yet, so not told.
+        AdminFactory(account=account, accepted_at=None)
         hook = Webhook.objects.create(account=account, url=receiver.url, subscriptions=["x"])
         receiver.fail = 100
         args = [hook.pk, "d-2", "message_created", {"event": "message_created"}]
@@ -280,6 +287,16 @@ class TestPage:
         assert receiver.url in listing and f"delete-webhook-{hook.pk}" in listing
         assert client.post(base + f"{hook.pk}/delete/").status_code == 302
         assert not Webhook.objects.exists()
+
+    def test_the_pages_speak_portuguese(self, login, admin, account):
+        client = login(admin)  # the user's language is pt-BR
+        base = f"/app/accounts/{account.pk}/settings/webhooks/"
+        listing = client.get(base).content.decode()
+        assert "Adicionar webhook" in listing and "Add webhook" not in listing
+        assert "Nenhum webhook ainda" in listing
+        assert "Integrações /" in listing and "Conversas /" not in listing
+        form = client.get(base + "new/").content.decode()
+        assert "<h1>Adicionar webhook</h1>" in form
 
     def test_bad_url_shows_the_error(self, login, admin, account, settings):
         settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False

@@ -313,6 +313,58 @@ class TestWindow:
                 )
             assert "template_params" in refused.value.message_dict
 
+    @pytest.mark.parametrize("nul_in", ["1", "2"])
+    def test_a_nul_character_in_a_template_parameter_is_refused(
+        self, graph, channel, account, admin, incoming, nul_in
+    ):
+        """PostgreSQL cannot store NUL: refused with a message, nothing stored nor sent."""
+        graph.templates = TEMPLATES
+        services.templates_sync(channel_id=channel.pk)
+        processed = {"1": "Sheena", "2": "as cores"}
+        processed[nul_in] = "as\x00cores"
+        later = incoming.created_at + timedelta(hours=24, minutes=1)
+        with time_machine.travel(later, tick=False), pytest.raises(ValidationError) as refused:
+            conversation_services.message_send(
+                account=account,
+                actor=admin,
+                conversation=incoming.conversation,
+                content="",
+                template_params={
+                    "name": "retomar_atendimento",
+                    "language": "pt_BR",
+                    "processed_params": processed,
+                },
+            )
+        assert refused.value.message_dict["template_params"] == [
+            f"{{{{{nul_in}}}}}: não pode conter caracteres NUL."
+        ]
+        assert not Message.objects.filter(message_type="outgoing").exists()
+        assert graph.sent == []
+
+    def test_the_api_refuses_nul_in_template_parameters_and_content(
+        self, graph, channel, account, admin_api, incoming
+    ):
+        graph.templates = TEMPLATES
+        services.templates_sync(channel_id=channel.pk)
+        url = (
+            f"/api/v1/accounts/{account.pk}/conversations/"
+            f"{incoming.conversation.display_id}/messages"
+        )
+        template = {
+            "name": "retomar_atendimento",
+            "language": "pt_BR",
+            "processed_params": {"1": "She\u0000ena", "2": "as cores"},
+        }
+        response = admin_api.post(url, {"template_params": template}, format="json")
+        assert response.status_code == 422, response.content
+        assert response.json()["errors"][0]["field"] == "template_params"
+        assert "NUL" in response.json()["message"]
+        response = admin_api.post(url, {"content": "Oi\u0000"}, format="json")
+        assert response.status_code == 422, response.content
+        assert response.json()["errors"][0]["field"] == "content"
+        assert not Message.objects.filter(message_type="outgoing").exists()
+        assert graph.sent == []
+
     def test_templates_sync_replaces_what_meta_no_longer_has(self, graph, channel):
         graph.templates = TEMPLATES
         services.templates_sync(channel_id=channel.pk)

@@ -186,6 +186,29 @@ class TestComposerWindow:
         )
         assert graph.sent[-1]["template"]["name"] == "retomar_atendimento"
 
+    def test_a_nul_character_typed_in_the_composer_is_refused(
+        self, login, admin, account, conversation, graph
+    ):
+        client = login(admin)
+        url = f"/app/accounts/{account.pk}/conversations/{conversation.display_id}/reply/"
+        with time_machine.travel(conversation.last_incoming_at + timedelta(hours=25), tick=False):
+            refused = client.post(
+                url,
+                {
+                    "template_name": "retomar_atendimento",
+                    "template_language": "pt_BR",
+                    "param_1": "She\x00ena",
+                    "param_2": "as cores",
+                },
+                HTTP_HX_REQUEST="true",
+            )
+        assert refused.status_code == 422
+        assert "{{1}}: não pode conter caracteres NUL." in refused.content.decode()
+        refused = client.post(url, {"content": "Oi\x00"}, HTTP_HX_REQUEST="true")
+        assert refused.status_code == 422
+        assert not Message.objects.filter(message_type="outgoing").exists()
+        assert graph.sent == []
+
     def test_the_pane_of_a_whatsapp_conversation_takes_a_fixed_number_of_queries(
         self, login, admin, account, conversation, process, django_assert_num_queries
     ):

@@ -7,27 +7,32 @@ catalogues are small, so `make run` and `make test` compile them with this comma
 from pathlib import Path
 
 import polib
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-PROJECT_DIRS = [
-    "locale",
-    "accounts",
-    "inboxes",
-    "teams",
-    "conversations",
-    "automations",
-    "whatsapp",
-]
+
+def locale_dirs() -> list[Path]:
+    """The folders Django reads translations from that belong to this project: LOCALE_PATHS and
+    the `locale/` of every installed app under BASE_DIR (a new app is found on its own). Anything
+    under a hidden folder (`.venv`) is a third party's."""
+    base = Path(settings.BASE_DIR).resolve()
+    candidates = [Path(p) for p in settings.LOCALE_PATHS]
+    candidates += [Path(config.path) / "locale" for config in apps.get_app_configs()]
+    found: list[Path] = []
+    for path in candidates:
+        path = path.resolve()
+        if not path.is_relative_to(base) or path in found:
+            continue
+        if any(part.startswith(".") for part in path.relative_to(base).parts):
+            continue
+        found.append(path)
+    return found
 
 
 def catalogues() -> list[Path]:
-    base = Path(settings.BASE_DIR)
     found: list[Path] = []
-    for name in PROJECT_DIRS:
-        root = base / name
-        if root.name != "locale":
-            root = root / "locale"
+    for root in locale_dirs():
         found.extend(sorted(root.glob("*/LC_MESSAGES/*.po")))
     return found
 
