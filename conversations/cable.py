@@ -22,6 +22,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.selectors import memberships_of, pubsub_owner
+from nexloo.core.consumers import DirectDispatch
 from nexloo.core.realtime import account_group, fanout_frame, subscription_group, user_group
 
 SUBPROTOCOLS = ("actioncable-v1-json", "actioncable-unsupported")
@@ -45,7 +46,7 @@ def _subscription(identifier: dict) -> tuple[int, list[int]] | None:
     return user.pk, accounts
 
 
-class CableConsumer(AsyncWebsocketConsumer):
+class CableConsumer(DirectDispatch, AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.subscriptions: dict[int, str] = {}  # account id → identifier
         self.users: dict[int, int] = {}  # account id → the user subscribed for it

@@ -25,6 +25,7 @@ from django.conf import settings
 
 from accounts.presence import presence_heartbeat
 from accounts.selectors import memberships_of, token_owner
+from nexloo.core.consumers import DirectDispatch
 from nexloo.core.realtime import account_group, control_group, fanout_frame, user_group
 
 logger = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ def _heartbeat(membership_ids: list[int]) -> None:
         presence_heartbeat(membership_id=membership_id)
 
 
-class PushConsumer(AsyncJsonWebsocketConsumer):
+class PushConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
     async def __call__(self, scope, receive, send):
         # The base class subscribes to the channel layer before anything else; with Redis away
         # that raises, which the server would answer with a 500 and a traceback per attempt.
