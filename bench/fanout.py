@@ -8,7 +8,9 @@ Printed per event: when the first and the last socket got the frame (from the PO
 sent), p50/p99 over the events, lost frames; the latency of GET /api/v1/profile requests sent
 while the frames go out (is HTTP still responsive); the web process's peak RSS.
 
-Usage:  .venv/bin/python bench/fanout.py [--sockets 1000] [--events 20]
+The server runs as bin/web does (no permessage-deflate); `--deflate` compresses frames.
+
+Usage:  .venv/bin/python bench/fanout.py [--sockets 1000] [--events 20] [--deflate]
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 BENCH_DB = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nexloo_bench_fanout"
 )
+DEFLATE = False
 ENV = {
     "DATABASE_URL": BENCH_DB,
     "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"),
@@ -119,6 +122,8 @@ class Server:
                 "off",
                 "--ws-max-queue",
                 "64",
+                # As bin/web serves: frames uncompressed, unless --deflate.
+                *([] if DEFLATE else ["--ws-per-message-deflate", "false"]),
             ],
             cwd=ROOT,
             env={**os.environ, **ENV},
@@ -238,7 +243,12 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--settle", type=float, default=15.0)
+    parser.add_argument(
+        "--deflate", action="store_true", help="compress frames (permessage-deflate)"
+    )
     args = parser.parse_args()
+    global DEFLATE
+    DEFLATE = args.deflate
     ensure_database()
     import django
 

@@ -6,7 +6,8 @@ The socket opens anonymously and gets `{"type": "welcome"}`, then a ping every
 `RoomChannel` with the profile's `pubsub_token` (and, as Chatwoot's dashboard sends them,
 `account_id` and `user_id`); a token that is unknown, revoked, or does not match the ids gets
 `reject_subscription`. A confirmed subscription joins the same server-chosen groups as `/ws/`
-(`account.<id>.user.<user_id>`) and receives `{"identifier": …, "message": {"event", "data"}}`.
+(`account.<id>.user.<user_id>` and `account.<id>.all`) and receives
+`{"identifier": …, "message": {"event", "data"}}`.
 Replacing the token (profile → new token) closes the socket.
 """
 
@@ -21,7 +22,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.selectors import memberships_of, pubsub_owner
-from nexloo.core.realtime import subscription_group, user_group
+from nexloo.core.consumers import DirectDispatch
+from nexloo.core.realtime import account_group, fanout_frame, subscription_group, user_group
 
 SUBPROTOCOLS = ("actioncable-v1-json", "actioncable-unsupported")
 
@@ -44,9 +46,10 @@ def _subscription(identifier: dict) -> tuple[int, list[int]] | None:
     return user.pk, accounts
 
 
-class CableConsumer(AsyncWebsocketConsumer):
+class CableConsumer(DirectDispatch, AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.subscriptions: dict[int, str] = {}  # account id → identifier
+        self.users: dict[int, int] = {}  # account id → the user subscribed for it
         self.joined: set[str] = set()
         offered = self.scope.get("subprotocols") or []
         chosen = next((p for p in SUBPROTOCOLS if p in offered), None)
@@ -91,13 +94,20 @@ class CableConsumer(AsyncWebsocketConsumer):
             return
         user_id, account_ids = allowed
         groups = {user_group(a, user_id) for a in account_ids}
+        groups |= {account_group(a) for a in account_ids}
         groups.add(subscription_group(identifier["pubsub_token"]))
         for group in groups - self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         self.joined |= groups
         for account_id in account_ids:
             self.subscriptions[account_id] = raw
+            self.users[account_id] = user_id
         await self._send({"identifier": raw, "type": "confirm_subscription"})
+
+    async def push_fanout(self, message: dict) -> None:
+        account_id = message["frame"].get("account_id")
+        if account_id in self.users and fanout_frame(message, self.users[account_id]):
+            await self.push_frame({"frame": message["frame"]})
 
     async def push_frame(self, message: dict) -> None:
         frame = message["frame"]

@@ -25,7 +25,8 @@ from django.conf import settings
 
 from accounts.presence import presence_heartbeat
 from accounts.selectors import memberships_of, token_owner
-from nexloo.core.realtime import control_group, user_group
+from nexloo.core.consumers import DirectDispatch
+from nexloo.core.realtime import account_group, control_group, fanout_frame, user_group
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def _heartbeat(membership_ids: list[int]) -> None:
         presence_heartbeat(membership_id=membership_id)
 
 
-class PushConsumer(AsyncJsonWebsocketConsumer):
+class PushConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
     async def __call__(self, scope, receive, send):
         # The base class subscribes to the channel layer before anything else; with Redis away
         # that raises, which the server would answer with a 500 and a traceback per attempt.
@@ -156,6 +157,7 @@ class PushConsumer(AsyncJsonWebsocketConsumer):
         self.account_ids = [account_id for account_id, _m in memberships]
         self.membership_ids = [membership_id for _account, membership_id in memberships]
         self.joined = [user_group(account_id, user.pk) for account_id, _m in memberships]
+        self.joined += [account_group(account_id) for account_id, _m in memberships]
         self.joined.append(control_group(user.pk))
         try:
             for group in self.joined:
@@ -212,6 +214,13 @@ class PushConsumer(AsyncJsonWebsocketConsumer):
 
     async def push_frame(self, message: dict) -> None:
         await self.send_json(message["frame"])
+
+    async def push_fanout(self, message: dict) -> None:
+        """An event for many people of the account, sent once to all its sockets: only those
+        whose user is among its recipients pass it on."""
+        frame = fanout_frame(message, self.user_id)
+        if frame is not None:
+            await self.send_json(frame)
 
     async def control_revoke(self, message: dict) -> None:
         if message.get("session_key") and message["session_key"] != self.session_key:

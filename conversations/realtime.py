@@ -1,8 +1,8 @@
 """Pushes the account's events to the browsers that may see them.
 
 Listens to every event after commit and resolves its audience to users — the account's
-administrators, the members of the event's inbox, the users it names — then hands one frame
-per user group to the publisher (which never blocks on Redis). Computing recipients per event
+administrators, the members of the event's inbox, the users it names — then hands the frame
+and its recipients to the publisher (which never blocks on Redis). Computing recipients per event
 means a membership change takes effect on the next event, with no socket to re-subscribe.
 """
 
@@ -73,7 +73,7 @@ def push(event: events.Event) -> None:
     frame = realtime.frame(event.name, event.data, event.account_id)
     frame["performer"] = event.performer.as_dict() if event.performer else None
     frame["event_id"] = event.id
-    realtime.publish((realtime.user_group(event.account_id, uid) for uid in users), frame)
+    realtime.publish_to_users(event.account_id, users, frame)
 
 
 def connect() -> None:

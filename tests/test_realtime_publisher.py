@@ -53,3 +53,43 @@ def test_one_failed_group_does_not_stop_the_others(monkeypatch, caplog):
     run(layer, groups, monkeypatch)
     assert sorted(layer.sent) == sorted(g for g in groups if not g.endswith(".user.3"))
     assert "1 of 10 group(s) failed" in caplog.text
+
+
+class RecordingLayer(SlowLayer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[tuple[str, dict]] = []
+
+    async def group_send(self, group, message):
+        self.messages.append((group, message))
+        await super().group_send(group, message)
+
+
+def published(user_ids, monkeypatch) -> RecordingLayer:
+    layer = RecordingLayer()
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: layer)
+    monkeypatch.setattr(realtime, "_publisher", None)
+    realtime.publish_to_users(7, user_ids, {"event": "contact.created", "account_id": 7})
+    assert realtime.wait_until_sent(10)
+    return layer
+
+
+def test_an_event_for_many_is_one_message_to_the_account_with_each_number(monkeypatch):
+    layer = published(range(1000), monkeypatch)
+    [(group, message)] = layer.messages
+    assert group == realtime.account_group(7)
+    assert message["type"] == realtime.FANOUT_TYPE
+    assert set(message["seqs"]) == {str(uid) for uid in range(1000)}
+    frame = realtime.fanout_frame(message, 42)
+    assert frame["event"] == "contact.created" and frame["seq"] == message["seqs"]["42"]
+    assert frame["stream"] == message["frame"]["stream"]
+    assert realtime.fanout_frame(message, 1000) is None  # not a recipient: nothing to send
+
+
+def test_an_event_for_a_few_goes_to_each_ones_group(monkeypatch):
+    few = list(range(realtime.FANOUT_AT - 1))
+    layer = published(few, monkeypatch)
+    assert sorted(group for group, _m in layer.messages) == sorted(
+        realtime.user_group(7, uid) for uid in few
+    )
+    assert {m["type"] for _g, m in layer.messages} == {realtime.MESSAGE_TYPE}

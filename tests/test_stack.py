@@ -268,6 +268,8 @@ def test_two_web_processes_share_websockets_and_presence_through_redis(account, 
         async def scenario():
             url = f"ws://127.0.0.1:{port}/ws/?api_access_token={token}"
             sockets = [await websockets.connect(url) for _ in range(6)]
+            # The client offers permessage-deflate; bin/web serves frames uncompressed.
+            assert all("Sec-WebSocket-Extensions" not in ws.response.headers for ws in sockets)
             try:
                 await asyncio.sleep(0.5)  # every socket has joined its groups
                 response = await asyncio.to_thread(

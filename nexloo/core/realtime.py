@@ -1,9 +1,16 @@
 """The websocket push: group names and a publisher that never blocks a request on Redis.
 
-Every socket joins one group per account it follows, `account.<account_id>.user.<user_id>`,
-chosen by the server after authenticating it. Who receives an event is computed when the event
-is published (the account's administrators, the inbox's members, the users named by the event),
-so a membership change takes effect on the next event without touching open sockets.
+Every socket joins, per account it follows, its user's group `account.<account_id>.user.<user_id>`
+and the account's group `account.<account_id>.all`, chosen by the server after authenticating
+it. Who receives an event is computed when the event is published (the account's
+administrators, the inbox's members, the users named by the event), so a membership change
+takes effect on the next event without touching open sockets.
+
+An event for a few people goes to each one's group. An event for many (FANOUT_AT or more: an
+account's administrators, a big inbox) goes once to the account's group, carrying the number
+of each recipient: with Redis, that is one message that every web process receives once and
+hands to its own sockets, instead of one message per person; a socket whose user is not among
+the recipients drops it without sending anything to the browser.
 
 With the Redis channel layer, frames are handed to a background thread that owns its own event
 loop: the request (or task) that caused the event returns at once, and when Redis is slow or
@@ -37,8 +44,24 @@ MAX_PENDING = 10_000
 MESSAGE_TYPE = "push.frame"  # handled by the consumer's `push_frame` method
 
 
+FANOUT_TYPE = "push.fanout"  # handled by the consumers' `push_fanout` method
+FANOUT_AT = 16  # recipients from which an event goes once to the account's group
+
+
 def user_group(account_id: int, user_id: int) -> str:
     return f"account.{account_id}.user.{user_id}"
+
+
+def account_group(account_id: int) -> str:
+    return f"account.{account_id}.all"
+
+
+def fanout_frame(message: dict[str, Any], user_id: int) -> dict[str, Any] | None:
+    """The frame of an account-wide message for one user, or None if it is not for them."""
+    seq = message["seqs"].get(str(user_id))
+    if seq is None:
+        return None
+    return {**message["frame"], "seq": seq}
 
 
 # Every socket also joins its user's control group; a revoke closes the sockets it matches.
@@ -168,15 +191,24 @@ _sequences: dict[str, int] = {}
 _stream: tuple[int, str] | None = None  # (pid, stream id): a forked process starts a new stream
 
 
-def _numbered(group: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """The frame for one group, with this process's stream id and the group's next number."""
+def _next_numbers(groups: list[str]) -> tuple[str, list[int]]:
+    """This process's stream id and the next number of each group."""
     global _stream
     with _sequence_lock:
         if _stream is None or _stream[0] != os.getpid():
             _stream = (os.getpid(), uuid.uuid4().hex[:12])
             _sequences.clear()
-        seq = _sequences[group] = _sequences.get(group, 0) + 1
-        return {"type": MESSAGE_TYPE, "frame": {**payload, "stream": _stream[1], "seq": seq}}
+        numbers = []
+        for group in groups:
+            numbers.append(_sequences.get(group, 0) + 1)
+            _sequences[group] = numbers[-1]
+        return _stream[1], numbers
+
+
+def _numbered(group: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The frame for one group, with this process's stream id and the group's next number."""
+    stream, [seq] = _next_numbers([group])
+    return {"type": MESSAGE_TYPE, "frame": {**payload, "stream": stream, "seq": seq}}
 
 
 def _background() -> _LoopThread:
@@ -189,6 +221,27 @@ def _background() -> _LoopThread:
         return _publisher
 
 
+def publish_to_users(account_id: int, user_ids: Iterable[int], payload: dict[str, Any]) -> None:
+    """Sends `payload` (a frame of the account) to each user's sockets, without waiting for the
+    channel layer: to each user's group, or, for FANOUT_AT users or more, once to the account's
+    group with each user's number. Either way each user's frames are numbered in one sequence
+    (that of their group), so a browser sees no gap when an event takes the other path."""
+    user_ids = list(dict.fromkeys(user_ids))
+    if len(user_ids) < FANOUT_AT:
+        publish((user_group(account_id, uid) for uid in user_ids), payload)
+        return
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    stream, numbers = _next_numbers([user_group(account_id, uid) for uid in user_ids])
+    message = {
+        "type": FANOUT_TYPE,
+        "frame": {**payload, "stream": stream},
+        "seqs": {str(uid): seq for uid, seq in zip(user_ids, numbers, strict=True)},
+    }
+    _deliver(layer, [(account_group(account_id), message)])
+
+
 def publish(groups: Iterable[str], payload: dict[str, Any]) -> None:
     """Sends `payload` (a frame) to each group, without waiting for the channel layer."""
     groups = list(dict.fromkeys(groups))
@@ -197,7 +250,10 @@ def publish(groups: Iterable[str], payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    messages = [(group, _numbered(group, payload)) for group in groups]
+    _deliver(layer, [(group, _numbered(group, payload)) for group in groups])
+
+
+def _deliver(layer, messages: list[tuple[str, dict[str, Any]]]) -> None:
     if isinstance(layer, InMemoryChannelLayer):
         # In-process layer (development without Redis): it never blocks, and it must be used
         # from the server's own event loop, which async_to_sync reaches from a sync view.

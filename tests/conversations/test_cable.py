@@ -29,6 +29,12 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True, params=["per user", "account-wide"])
+def _either_path(request, monkeypatch):
+    """Each test runs with events sent to each recipient's group and once to the account's."""
+    monkeypatch.setattr(realtime, "FANOUT_AT", 10**6 if request.param == "per user" else 1)
+
+
 def pubsub(membership) -> str:
     account_services.access_token_regenerate(user=membership.user)
     return AccessToken.objects.get(user=membership.user).pubsub_token

@@ -127,6 +127,14 @@ def people():
     )
 
 
+@pytest.fixture(params=["per user", "account-wide"])
+def either_path(request, monkeypatch):
+    """Each test of who receives what runs twice: with every event sent to each recipient's
+    group, and with every event sent once to the account's group (as events for many are)."""
+    monkeypatch.setattr(realtime, "FANOUT_AT", 10**6 if request.param == "per user" else 1)
+    return request.param
+
+
 async def connected(*memberships) -> list[Socket]:
     sockets = []
     for membership in memberships:
@@ -239,6 +247,7 @@ class TestConnect:
 # --- Which groups ------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("either_path")
 class TestGroups:
     @pytest.fixture
     def both(self, people):
@@ -298,6 +307,7 @@ class TestGroups:
 # --- Who receives what -------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("either_path")
 class TestAudience:
     def test_new_conversation_and_assignment(self, people):
         async def scenario():
@@ -479,6 +489,7 @@ class TestPing:
 # --- Catching up ---------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("either_path")
 class TestCatchUp:
     def test_frames_are_numbered_per_socket_stream(self, people):
         """A browser that sees `seq` jump within a `stream` knows it missed frames."""
@@ -498,6 +509,24 @@ class TestCatchUp:
             frames.append(await sofia.event("conversation.status_changed"))
             assert frames[0]["stream"] == frames[1]["stream"]
             assert frames[1]["seq"] > frames[0]["seq"]
+            await sofia.close()
+
+        run(scenario)
+
+    def test_one_sequence_whichever_path_a_frame_took(self, people, monkeypatch):
+        """A frame sent to Sofia's group and the next sent once to the account's group are
+        numbered one after the other: the browser sees no gap when the audience grows."""
+
+        async def scenario():
+            [sofia] = await connected(people.sofia)
+            monkeypatch.setattr(realtime, "FANOUT_AT", 10**6)
+            await after_commit(lambda: open_conversation(people.inbox_x))
+            first = await sofia.event("conversation.created")
+            monkeypatch.setattr(realtime, "FANOUT_AT", 1)
+            await after_commit(lambda: open_conversation(people.inbox_x))
+            second = await sofia.event("conversation.created")
+            assert second["stream"] == first["stream"]
+            assert second["seq"] == first["seq"] + 1
             await sofia.close()
 
         run(scenario)
