@@ -9,6 +9,7 @@ libraries' test data); both are read.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -86,11 +87,31 @@ class Broken:
 Item = Inbound | StatusReport | Other | Broken
 
 
+# What JSON may carry (as \u0000, or half of a surrogate pair) and PostgreSQL cannot store in
+# text: a customer's message with one of them would fail its INSERT and be lost.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    """The value with NUL characters dropped and lone surrogates shown as U+FFFD."""
+    if isinstance(value, str):
+        if _UNSTORABLE.search(value) is None:
+            return value
+        return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    return value
+
+
 def load(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise NotAWhatsAppDelivery("the body is not JSON") from exc
+    if b"\\u" in body:  # only an escape can bring either in (a raw NUL is not JSON)
+        payload = _storable(payload)
     if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
         raise NotAWhatsAppDelivery("not a whatsapp_business_account notification")
     if not isinstance(payload.get("entry"), list):

@@ -66,6 +66,13 @@ class TestMessages:
         assert message.conversation.status == "open"
         assert message.conversation.last_incoming_at == message.created_at
 
+    def test_a_nul_or_a_lone_surrogate_in_the_text_does_not_lose_the_message(self, process, inbox):
+        # JSON may carry both as escapes; PostgreSQL stores neither in text.
+        body = payload("text.json").replace(b"Does it come", b"Does\\u0000 it \\ud83d come")
+        event = process(body)
+        assert (event.status, event.errors) == ("processed", [])
+        assert only_message(inbox).content == "Does it \ufffd come in another color?"
+
     def test_an_integer_timestamp_is_read_too(self, process, inbox):
         process(payload("button_template_int_timestamp.json"))
         message = only_message(inbox)
