@@ -23,8 +23,11 @@ SWEEP_INTERVAL = timedelta(seconds=30)
 
 
 def available_q(at: datetime, prefix: str = "") -> Q:
-    """People who can take work at `at`: online, and (with auto_offline) seen recently."""
-    return Q(**{f"{prefix}availability": Availability.ONLINE}) & (
+    """People who can take work at `at`: online, and (with auto_offline) seen recently. Someone
+    who has not accepted their invitation yet takes none, whatever their availability says."""
+    return Q(
+        **{f"{prefix}availability": Availability.ONLINE, f"{prefix}accepted_at__isnull": False}
+    ) & (
         Q(**{f"{prefix}auto_offline": False})
         | Q(**{f"{prefix}last_seen_at__gte": at - PRESENCE_TIMEOUT})
     )
@@ -41,6 +44,8 @@ def effective_availability(membership: AccountUser, at: datetime | None = None) 
 
 
 def is_available(membership: AccountUser, at: datetime | None = None) -> bool:
+    if membership.accepted_at is None:
+        return False
     return effective_availability(membership, at) == Availability.ONLINE
 
 

@@ -134,6 +134,7 @@ def send_team_email(rule_id: int, conversation_id: int, team_ids: list[int], mes
             User.objects.filter(
                 account_users__account_id=conversation.account_id,
                 account_users__team_memberships__team_id__in=team_ids,
+                account_users__accepted_at__isnull=False,  # no conversation to the invited
                 is_active=True,
             ).values_list("email", flat=True)
         )

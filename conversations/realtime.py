@@ -19,7 +19,11 @@ logger = logging.getLogger(__name__)
 
 
 def _everyone(account_id: int) -> set[int]:
-    return set(AccountUser.objects.filter(account_id=account_id).values_list("user_id", flat=True))
+    return set(
+        AccountUser.objects.filter(account_id=account_id, accepted_at__isnull=False).values_list(
+            "user_id", flat=True
+        )
+    )
 
 
 def _read_audiences(account_id: int, inbox_ids: set[int]) -> dict:
@@ -27,7 +31,7 @@ def _read_audiences(account_id: int, inbox_ids: set[int]) -> dict:
     admins: set[int] = set()
     members: dict[int, set[int]] = {inbox_id: set() for inbox_id in inbox_ids}
     rows = (
-        AccountUser.objects.filter(account_id=account_id)
+        AccountUser.objects.filter(account_id=account_id, accepted_at__isnull=False)
         .filter(Q(role=Role.ADMINISTRATOR) | Q(inbox_memberships__inbox_id__in=inbox_ids))
         .values_list("user_id", "role", "inbox_memberships__inbox_id")
     )

@@ -23,7 +23,7 @@ from conversations.models import Conversation, ConversationLabel, Label, Message
 from conversations.services import IncomingMessage
 from nexloo.core import webhooks
 from nexloo.core.errors import ValidationError
-from tests.factories import AccountUserFactory, InboxFactory, TeamFactory
+from tests.factories import AccountUserFactory, InboxFactory, TeamFactory, TeamMemberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -184,6 +184,23 @@ def test_emails_to_the_team_and_the_transcript(account, scenario, rule, open_new
     assert "Nova conversa!" in sent[(scenario["secretaria"].user.email,)].body
     assert ("gerente@empresa.com.br",) in sent
     assert "Transcrição da conversa" in sent[("gerente@empresa.com.br",)].subject
+
+
+def test_no_email_to_a_team_member_who_has_not_accepted_yet(account, scenario, rule, open_new):
+    """The conversation's content is not sent to someone invited who has no access yet."""
+    invited = AccountUserFactory(account=account, accepted_at=None)
+    TeamMemberFactory(team=scenario["reception"], account_user=invited)
+    rule(
+        actions=[
+            act(
+                "send_email_to_team",
+                {"message": "Nova conversa!", "team_ids": [scenario["reception"].pk]},
+            )
+        ]
+    )
+    open_new()
+    recipients = {address for m in mail.outbox for address in m.to}
+    assert recipients == {scenario["secretaria"].user.email}
 
 
 def test_webhook_signed_and_never_to_private_addresses(

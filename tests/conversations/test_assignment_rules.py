@@ -15,6 +15,7 @@ from inboxes import services as inbox_services
 from inboxes.models import InboxMember
 from nexloo.core.errors import PermissionDenied, ValidationError
 from teams import services as team_services
+from teams.assignment import eligible_members
 from tests.factories import AccountUserFactory, AdminFactory, ContactInboxFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +63,39 @@ class TestAssignable:
             format="json",
         )
         assert response.status_code == 422
+
+    def test_nobody_whose_invitation_is_pending_is_given_a_conversation(
+        self, login, admin_api, account, admin, inbox, member
+    ):
+        """Invited and not accepted yet: no access to the account, so no conversation — not by
+        hand, not in the assign menu, not by the round robin (even marked online)."""
+        accepted = member("Sofia Aceita", availability="online", auto_offline=False)
+        agent = member(
+            "Paula Pendente", availability="online", auto_offline=False, accepted_at=None
+        )
+        boss = AdminFactory(account=account, user__name="Pedro Pendente", accepted_at=None)
+        conversation = open_conversation(inbox)
+        for pending in (agent, boss):
+            with pytest.raises(ValidationError):
+                services.conversation_assign_agent(
+                    account=account, actor=admin, conversation=conversation, assignee=pending
+                )
+            response = admin_api.post(
+                f"/api/v1/accounts/{account.pk}/conversations/{conversation.display_id}/assignments",
+                {"assignee_id": pending.user_id},
+                format="json",
+            )
+            assert response.status_code == 422
+        conversation.refresh_from_db()
+        assert conversation.assignee is None
+        html = (
+            login(admin)
+            .get(reverse("conversations:pane", args=[account.pk, conversation.display_id]))
+            .content.decode()
+        )
+        assert "Sofia Aceita" in html
+        assert "Paula Pendente" not in html and "Pedro Pendente" not in html
+        assert [m.account_user for m in eligible_members(inbox=inbox)] == [accepted]
 
     def test_the_assign_menu_lists_only_members_and_administrators(
         self, login, account, admin, inbox, member
