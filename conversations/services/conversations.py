@@ -194,8 +194,9 @@ def conversation_create(
             assignee=assignee,
             verb="assigned",
         )
+    sent = None
     if message.strip():
-        message_send(
+        sent = message_send(
             account=account,
             actor=actor,
             conversation=conversation,
@@ -204,6 +205,15 @@ def conversation_create(
             # or locked by the assignment above: message_send need not lock it again.
             conversation_locked=opened.created or assignee is not None or team is not None,
         )
+    if opened.created and assignee is None and team is None:
+        # Its only message, if any, is the one just written: the answer's embedded `messages`
+        # and `last_non_activity_message` need no reading back (four queries).
+        if sent is not None:
+            no_attachments = sent.attachments.none()
+            no_attachments._result_cache = []
+            sent._prefetched_objects_cache = {"attachments": no_attachments}
+        conversation.last_messages = [sent] if sent is not None else []
+        conversation.last_chat_message = sent
     return conversation
 
 
