@@ -1,8 +1,10 @@
 """The Celery application. Periodic tasks are listed in `nexloo.schedule`."""
 
+import contextlib
 import os
 
 from celery import Celery, signals
+from celery.fixups.django import DjangoWorkerFixup
 
 from nexloo.schedule import BEAT_SCHEDULE
 
@@ -13,21 +15,24 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.beat_schedule = BEAT_SCHEDULE
 app.autodiscover_tasks()
 
-# Celery's Django fixup closes every database connection before and after each task and, in a
-# prefork worker with Django's connection pool, closes the pool itself: every task then opened
-# a new pool (its threads) and a new PostgreSQL connection, the largest part of a small task's
-# cost. The fixup now recycles them only every DB_REUSE_MAX tasks; in between, each task hands
-# its connections back to the pool (dropping a broken or obsolete one) the way Django does
-# around a request.
-DB_REUSE_MAX = 1000
-app.conf["CELERY_DB_REUSE_MAX"] = DB_REUSE_MAX
+
+# Celery's Django fixup closes every database connection before and after each task (they go
+# back to Django's pool) and, in a prefork worker, closes the pool itself each time: every task
+# then opened a new pool (its threads) and a new PostgreSQL connection, the largest part of a
+# small task's cost. The pool is closed once, when a worker process starts (what it inherited
+# from the parent is not its own); between tasks only the connections go back to it.
+def _pool_kept_between_tasks(self) -> bool:  # replaces DjangoWorkerFixup._is_prefork
+    return False
 
 
-@signals.task_prerun.connect
-@signals.task_postrun.connect
-def _connections_back_to_the_pool(task=None, **kwargs) -> None:
-    if task is not None and getattr(task.request, "is_eager", False):
-        return  # run in-process by a caller that owns its connection (tests, eager mode)
-    from django.db import close_old_connections
+DjangoWorkerFixup._is_prefork = _pool_kept_between_tasks
 
-    close_old_connections()
+
+@signals.worker_process_init.connect
+def _own_pool_in_each_worker_process(**kwargs) -> None:
+    from django.db import connections
+
+    for conn in connections.all():
+        if hasattr(conn, "close_pool"):
+            with contextlib.suppress(KeyError):
+                conn.close_pool()

@@ -9,7 +9,6 @@ import pytest
 from celery.fixups.django import DjangoWorkerFixup
 from django.db import connection
 
-from nexloo import celery as nexloo_celery
 from nexloo.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,16 +17,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_tasks_hand_connections_back_to_the_pool_without_closing_it():
     fixup = DjangoWorkerFixup(celery_app)
     fixup.worker = types.SimpleNamespace(pool_cls="celery.concurrency.prefork:TaskPool")
-    assert fixup.db_reuse_max == nexloo_celery.DB_REUSE_MAX
     task = types.SimpleNamespace(request=types.SimpleNamespace(is_eager=False))
     connection.ensure_connection()
     pool = connection.pool
-    for _ in range(5):  # what the worker runs around each task
+    for _ in range(5):  # what a prefork worker process runs around each task
         fixup.on_task_prerun(task)
-        nexloo_celery._connections_back_to_the_pool(task=task)
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         fixup.on_task_postrun(task)
-        nexloo_celery._connections_back_to_the_pool(task=task)
         assert connection.connection is None  # handed back: nothing held between tasks
     assert connection.pool is pool and not pool.closed
