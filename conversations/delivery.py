@@ -84,8 +84,10 @@ class DeliveryBackend(Protocol):
 
 class EventsOnlyBackend:
     """The API channel: its subscribers (the account's webhooks, API clients on the websocket)
-    receive the message through the `message.created` event that storing it already emitted, so
-    the message is handed over and marked sent."""
+    receive the message through the `message.created` event that storing it emits on commit, so
+    the message is stored as sent (Chatwoot's default status), with no delivery task."""
+
+    hands_over_on_commit = True
 
     def send(self, message: Message) -> Sent:
         return Sent(source_id=None)
@@ -100,6 +102,12 @@ def register_backend(channel_type: str, backend: DeliveryBackend) -> None:
 
 def backend_for(channel_type: str) -> DeliveryBackend | None:
     return _backends.get(channel_type)
+
+
+def hands_over_on_commit(channel_type: str) -> bool:
+    """Whether storing a message is its delivery (the API channel): it is then stored as sent
+    and never queued. Any other channel's messages wait, queued, for their delivery task."""
+    return getattr(backend_for(channel_type), "hands_over_on_commit", False)
 
 
 def queue(message: Message) -> None:

@@ -224,6 +224,7 @@ def _message_send(
         )
     if template is not None:
         content_attributes["template_params"] = template
+    handed_over = private or delivery.hands_over_on_commit(conversation.inbox.channel_type)
     message = Message.objects.create(
         account=account,
         conversation=conversation,
@@ -232,7 +233,7 @@ def _message_send(
         private=private,
         content=content,
         content_attributes=content_attributes or {},
-        status=DeliveryStatus.SENT if private else DeliveryStatus.QUEUED,
+        status=DeliveryStatus.SENT if handed_over else DeliveryStatus.QUEUED,
         sender_type=sender_type or (SenderType.USER if is_person else SenderType.SYSTEM),
         sender_user=actor.user if is_person else None,
         sender_rule_id=performer.id if performer.type == "automation_rule" else None,
@@ -242,7 +243,7 @@ def _message_send(
     _attach(message, attachments)
     _touch(conversation, now, incoming=False, human_reply=is_person and not private)
     conv_events.message_event(conv_events.MESSAGE_CREATED, message=message, performer=performer)
-    if not private:
+    if not handed_over:
         delivery.queue(message)
     return message
 
@@ -474,6 +475,7 @@ def _automatic_replies(conversation: Conversation, message: Message, now: dateti
 def _system_reply(
     conversation: Conversation, content: str, performer: Performer, *, kind: str
 ) -> Message:
+    handed_over = delivery.hands_over_on_commit(conversation.inbox.channel_type)
     message = Message.objects.create(
         account_id=conversation.account_id,
         conversation=conversation,
@@ -481,12 +483,13 @@ def _system_reply(
         message_type=MessageType.OUTGOING,
         content=content.strip(),
         content_attributes={"automatic": kind},
-        status=DeliveryStatus.QUEUED,
+        status=DeliveryStatus.SENT if handed_over else DeliveryStatus.QUEUED,
         sender_type=SenderType.SYSTEM,
         sender_name=performer.name,
     )
     conv_events.message_event(conv_events.MESSAGE_CREATED, message=message, performer=performer)
-    delivery.queue(message)
+    if not handed_over:
+        delivery.queue(message)
     return message
 
 

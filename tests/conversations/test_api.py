@@ -654,16 +654,18 @@ class TestMessagesList:
 
 
 class TestMessageCreate:
-    def test_outgoing_reply_is_queued_then_sent(
+    def test_outgoing_reply_on_an_api_inbox_is_sent_once_stored(
         self, sofia_api, conversation, sofia, django_capture_on_commit_callbacks
     ):
+        """The API channel's delivery is the message_created event itself (Chatwoot's
+        default status, `sent`); a channel that sends elsewhere answers `queued` (WhatsApp)."""
         with django_capture_on_commit_callbacks(execute=True):
             response = sofia_api.post(
                 conv_url(conversation, "messages"), {"content": "Bom dia!"}, format="json"
             )
         assert response.status_code == 200, response.content
         body = response.json()
-        assert (body["message_type"], body["private"], body["status"]) == (1, False, "queued")
+        assert (body["message_type"], body["private"], body["status"]) == (1, False, "sent")
         assert body["conversation_id"] == conversation.display_id
         assert Message.objects.get(pk=body["id"]).status == "sent"
 

@@ -345,24 +345,24 @@ class TestDeliveryStatus:
 
 
 class TestMessageSend:
-    def test_reply_is_queued_then_sent_by_the_api_channel_task(
-        self, account, sofia, conversation, django_capture_on_commit_callbacks
+    def test_a_reply_on_an_api_inbox_is_stored_as_sent_with_no_delivery_task(
+        self, account, sofia, conversation, monkeypatch, django_capture_on_commit_callbacks
     ):
-        with django_capture_on_commit_callbacks() as callbacks:
+        """Storing it is its delivery (subscribers get the message_created event on commit):
+        no task, no second transaction to mark it sent."""
+        queued = []
+        monkeypatch.setattr("conversations.delivery.queue", queued.append)
+        with django_capture_on_commit_callbacks(execute=True):
             reply = services.message_send(
                 account=account, actor=sofia, conversation=conversation, content="Bom dia!"
             )
         reply.refresh_from_db()
-        assert reply.status == "queued"
+        assert reply.status == "sent" and queued == []
         assert (reply.sender_type, reply.sender_user_id, reply.private) == (
             "user",
             sofia.user_id,
             False,
         )
-        for callback in callbacks:
-            callback()
-        reply.refresh_from_db()
-        assert reply.status == "sent"
 
     def test_channel_backend_sends_and_its_id_becomes_the_source_id(
         self, account, admin, whatsapp_inbox, whatsapp_backend, on_commit
