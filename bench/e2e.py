@@ -11,9 +11,13 @@ database and Redis. Two paths, each at the given rates for `--duration` seconds:
   `message.created` frame on the secretária's websocket (50 customers writing in turn).
 
 Printed per path and rate: sent, p50 / p99 / max from the request being sent to the frame,
-lost (no frame within `--drain` seconds after the last request) and duplicated (two frames
-for one request), then the CPU seconds that web, worker, PostgreSQL and Redis used during the
-run; at the end, the peak RSS (VmHWM) of every web and worker process. Targets (issue #12):
+"late" (no frame within `--drain` seconds after the last request: still queued when the run
+stopped waiting) and duplicated (two frames for one request), then the CPU seconds that web,
+worker, PostgreSQL and Redis used during the run. At the end, once the worker has emptied its
+queues (up to `--settle` seconds; it does so after each run too, so that a run starts with no
+backlog), what the database holds: every API conversation assigned
+and every delivery stored as exactly one message, or the count lost and duplicated; and the
+peak RSS (VmHWM) of every web and worker process. Targets (issue #12):
 p50 ≤ 30 ms, p99 ≤ 100 ms, 0 lost, 0 duplicated at 10, 50 and 100 per second.
 
 Usage:  .venv/bin/python bench/e2e.py [--paths api,webhook] [--rates 10,50,100]
@@ -289,16 +293,61 @@ async def run(stack: Stack, ctx: dict, path: str, rate: int, duration: float, dr
     else:
         arrivals = {key_of[did]: times for did, times in frames.items() if did in key_of}
     latencies = [(times[0] - sent_at[key]) * 1000 for key, times in arrivals.items()]
-    lost = len(sent_at) - len(arrivals)
+    late = len(sent_at) - len(arrivals)
+    SENT[path].extend(sent_at)
     duplicated = sum(1 for times in arrivals.values() if len(times) > 1)
     split = ", ".join(f"{name} {seconds:.1f}" for name, seconds in spent.items())
     print(
         f"   {path:<7} {rate:>3}/s: {len(sent_at):>5} sent in {sending:.0f} s ({errors} errors), "
         f"p50 {percentile(latencies, 50):,.0f} ms, p99 {percentile(latencies, 99):,.0f} ms, "
-        f"max {max(latencies or [0]):,.0f} ms, lost {lost}, duplicated {duplicated}; "
+        f"max {max(latencies or [0]):,.0f} ms, late {late}, duplicated {duplicated}; "
         f"CPU s: {split} (load {os.getloadavg()[0]:.1f})",
         flush=True,
     )
+
+
+SENT: dict[str, list[str]] = {"api": [], "webhook": []}  # every request key, for the final check
+
+
+def stored(ctx: dict) -> dict[str, tuple[int, int, int]]:
+    """(sent, done, duplicated) per path, from the database: API conversations given to the
+    secretária, WhatsApp messages stored (and stored more than once)."""
+    from django.db.models import Count
+
+    from conversations.models import Conversation, Message
+
+    api = Conversation.objects.filter(
+        account_id=ctx["account_id"],
+        contact_inbox__source_id__in=SENT["api"],
+        assignee__user_id=ctx["agent_user_id"],
+    ).count()
+    rows = (
+        Message.objects.filter(inbox=ctx["inbox"], source_id__in=SENT["webhook"])
+        .values("source_id")
+        .annotate(n=Count("id"))
+    )
+    counts = [row["n"] for row in rows]
+    return {
+        "api": (len(SENT["api"]), api, 0),
+        "webhook": (len(SENT["webhook"]), len(counts), sum(1 for n in counts if n > 1)),
+    }
+
+
+def settle(ctx: dict, limit: float) -> float:
+    """Waits until the worker has done everything sent so far (or nothing moved for a minute,
+    or `limit` seconds passed); returns how long it waited."""
+    started = time.monotonic()
+    last, still = None, 0
+    while time.monotonic() < started + limit:
+        now = stored(ctx)
+        if all(done == sent for sent, done, _d in now.values()):
+            break
+        still = still + 1 if now == last else 0
+        if still >= 12:  # nothing moved for a minute: what is missing stays missing
+            break
+        last = now
+        time.sleep(5)
+    return time.monotonic() - started
 
 
 def prepare(ctx: dict) -> dict:
@@ -330,6 +379,7 @@ def main() -> None:
     parser.add_argument("--rates", default="10,50,100")
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--drain", type=float, default=30)
+    parser.add_argument("--settle", type=float, default=900)
     parser.add_argument("--web", type=int, default=os.cpu_count())
     parser.add_argument("--worker", type=int, default=os.cpu_count())
     args = parser.parse_args()
@@ -351,7 +401,18 @@ def main() -> None:
         for path in args.paths.split(","):
             for rate in (int(r) for r in args.rates.split(",")):
                 asyncio.run(run(stack, ctx, path, rate, args.duration, args.drain))
-                time.sleep(3)
+                waited = settle(ctx, args.settle)  # the next run starts with no backlog
+                if waited > 1:
+                    print(f"   (its backlog took {waited:.0f} s more to work off)", flush=True)
+        settle(ctx, args.settle)
+        for path, (sent, done, dup) in stored(ctx).items():
+            if sent:
+                print(
+                    f"   {path:<7} in the database: {done} of {sent} "
+                    f"({'assigned' if path == 'api' else 'stored'}), lost {sent - done}, "
+                    f"duplicated {dup}",
+                    flush=True,
+                )
         peak = {name: [status_kb(p, "VmHWM") // 1024 for p in pids] for name, pids in
                 stack.groups().items() if name in ("web", "worker")}  # fmt: skip
         print(
