@@ -72,10 +72,7 @@ def inbox_assignment_top(*, inbox_id: int) -> int:
 
 def is_assignable(*, inbox_id: int, membership: AccountUser) -> bool:
     """Who may be given a conversation of the inbox: its members and the administrators (who
-    see every conversation without being members), as in Chatwoot. Never someone whose
-    invitation is pending: they have no access to the account yet."""
-    if membership.accepted_at is None:
-        return False
+    see every conversation without being members), as in Chatwoot."""
     if membership.is_administrator:
         return True
     # A request that has just looked the inbox up for this person (inbox_for_member, or a
@@ -99,7 +96,6 @@ def assignable_members(*, inbox_id: int, account_id: int) -> QuerySet[AccountUse
     return (
         AccountUser.objects.for_account(account_id)
         .filter(Q(role=Role.ADMINISTRATOR) | Q(inbox_memberships__inbox_id=inbox_id))
-        .filter(accepted_at__isnull=False)
         .select_related("user")
         .distinct()
         .order_by("user__name")

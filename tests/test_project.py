@@ -21,7 +21,10 @@ def test_docker_compose_declares_the_stack():
 
 def test_tests_run_on_postgres_and_redis():
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis")
+    from channels.layers import get_channel_layer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    assert isinstance(get_channel_layer(), RedisPubSubChannelLayer)
 
 
 def _start(tmp_path, **env):

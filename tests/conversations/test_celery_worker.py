@@ -40,7 +40,14 @@ def wait_for(check, timeout=15.0):
     return False
 
 
-def test_a_reply_is_delivered_by_the_worker(account, admin, inbox, worker):
+def test_a_reply_is_delivered_by_the_worker(account, admin, inbox, worker, monkeypatch):
+    """A channel that sends elsewhere (here a recording backend in place of the API channel's,
+    whose delivery is the event itself): queued by the request, sent by the worker."""
+    from conversations import delivery
+    from tests.conversations.conftest import RecordingBackend
+
+    backend = RecordingBackend()
+    monkeypatch.setitem(delivery._backends, inbox.channel_type, backend)
     conversation = services.conversation_open_for(
         contact_inbox=ContactInboxFactory(inbox=inbox)
     ).conversation
@@ -49,6 +56,7 @@ def test_a_reply_is_delivered_by_the_worker(account, admin, inbox, worker):
     )
     assert Message.objects.get(pk=message.pk).status == "queued"  # not sent in the request
     assert wait_for(lambda: Message.objects.get(pk=message.pk).status == "sent")
+    assert backend.sent == [message.pk]
 
 
 def test_the_queue_drains_in_the_worker_when_someone_comes_online(account, inbox, worker):
