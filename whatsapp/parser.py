@@ -9,10 +9,11 @@ libraries' test data); both are read.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from nexloo.core.params import UNSTORABLE_TEXT
 
 MEDIA_TYPES = {
     "image": "image",
@@ -87,17 +88,14 @@ class Broken:
 Item = Inbound | StatusReport | Other | Broken
 
 
-# What JSON may carry (as \u0000, or half of a surrogate pair) and PostgreSQL cannot store in
-# text: a customer's message with one of them would fail its INSERT and be lost.
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
-
-
 def _storable(value: Any) -> Any:
-    """The value with NUL characters dropped and lone surrogates shown as U+FFFD."""
+    """The value with NUL characters dropped and lone surrogates shown as U+FFFD: JSON may
+    carry them as escapes, PostgreSQL stores neither in text (UNSTORABLE_TEXT, which the API
+    refuses), and a customer's message must not be lost for it."""
     if isinstance(value, str):
-        if _UNSTORABLE.search(value) is None:
+        if UNSTORABLE_TEXT.search(value) is None:
             return value
-        return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
+        return UNSTORABLE_TEXT.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
     if isinstance(value, list):
         return [_storable(item) for item in value]
     if isinstance(value, dict):

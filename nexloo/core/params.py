@@ -27,7 +27,7 @@ _DECIMAL = re.compile(r"[+-]?[0-9]{1,20}")
 # C0 controls but tab, newline and carriage return; DEL; lone UTF-16 surrogates (not UTF-8).
 _FORBIDDEN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # What PostgreSQL's jsonb cannot store: NUL, lone surrogates.
-_FORBIDDEN_JSON = re.compile(r"[\x00\ud800-\udfff]")
+UNSTORABLE_TEXT = re.compile(r"[\x00\ud800-\udfff]")
 
 
 def parse_int(value: Any, *, name: str, minimum: int | None = None, maximum: int = MAX_ID) -> int:
@@ -112,7 +112,7 @@ def clean_json(value: Any, *, name: str) -> Any:
 
     def check(item: Any) -> None:
         if isinstance(item, str):
-            if _FORBIDDEN_JSON.search(item):
+            if UNSTORABLE_TEXT.search(item):
                 raise BadParameter(name, _("must not contain NUL characters."))
         elif isinstance(item, dict):
             for key, inner in item.items():

@@ -249,14 +249,16 @@ class TestAgents:
         assert outsider_api.delete(agents_url(account.pk, agent.user_id)).status_code == 404
 
 
-class TestPlatformAPI:
-    @pytest.fixture
-    def platform(self):
-        new = services.platform_app_create(name="Provisioner")
-        client = APIClient()
-        client.credentials(HTTP_API_ACCESS_TOKEN=new.token)
-        return client
+@pytest.fixture
+def platform():
+    """A Platform API client (an installation-level app's token)."""
+    new = services.platform_app_create(name="Provisioner")
+    client = APIClient()
+    client.credentials(HTTP_API_ACCESS_TOKEN=new.token)
+    return client
 
+
+class TestPlatformAPI:
     def test_provisioning_an_account_with_its_admin(self, platform):
         account = platform.post("/platform/api/v1/accounts", {"name": "Nova"}, format="json").json()
         user = platform.post(
@@ -405,13 +407,6 @@ class TestInvitingSomeoneWhoAlreadyHasAUser:
 class TestPlatformAccountsAndUsers:
     """The Platform API's reads, updates, deletions and sign-in links (Chatwoot's paths), for
     what the platform app created only."""
-
-    @pytest.fixture
-    def platform(self):
-        new = services.platform_app_create(name="Provisioner")
-        client = APIClient()
-        client.credentials(HTTP_API_ACCESS_TOKEN=new.token)
-        return client
 
     def test_an_account_read_updated_and_deleted(self, platform):
         from accounts.models import Account
