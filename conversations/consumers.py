@@ -23,6 +23,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from accounts.models import hash_secret
 from accounts.presence import presence_heartbeat
 from accounts.selectors import memberships_of, token_owner
 from nexloo.core.consumers import DirectDispatch
@@ -152,6 +153,7 @@ class PushConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
             return
         self.user_id = user.pk
         self.token = token or None
+        self.token_hash = hash_secret(token) if token else None
         session = self.scope.get("session")
         self.session_key = None if token else getattr(session, "session_key", None)
         self.account_ids = [account_id for account_id, _m in memberships]
@@ -225,7 +227,7 @@ class PushConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
     async def control_revoke(self, message: dict) -> None:
         if message.get("session_key") and message["session_key"] != self.session_key:
             return
-        if message.get("tokens") and not self.token:
+        if message.get("token_hash") and message["token_hash"] != self.token_hash:
             return
         if message.get("account_id") and message["account_id"] not in self.account_ids:
             return

@@ -142,11 +142,13 @@ def access_token_regenerate(*, user: User) -> str:
     """Replaces the user's API token and pubsub token; the old ones stop working at once: the
     `/ws/` sockets opened with the old token and the `/cable` sockets subscribed with the old
     pubsub token are closed on commit."""
-    old = AccessToken.objects.filter(user=user).values_list("pubsub_token", flat=True).first()
+    old = AccessToken.objects.filter(user=user).values_list("token_hash", "pubsub_token").first()
     token = _issue_token(user=user)
-    after_commit_revoke(user.pk, tokens=True)
     if old:
-        transaction.on_commit(partial(realtime.close_subscriptions, old))
+        old_hash, old_pubsub = old
+        after_commit_revoke(user.pk, token_hash=old_hash)
+        if old_pubsub:
+            transaction.on_commit(partial(realtime.close_subscriptions, old_pubsub))
     return token
 
 

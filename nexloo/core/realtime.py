@@ -76,15 +76,20 @@ def revoke_sockets(
     user_id: int,
     *,
     session_key: str | None = None,
-    tokens: bool = False,
+    token_hash: str | None = None,
     account_id: int | None = None,
 ) -> None:
     """Closes the user's open sockets: all of them, or only those of one session, those opened
-    with a token, or those following one account. Call it after the commit that revoked."""
+    with one token (named by its hash), or those following one account. Call it after the
+    commit that revoked.
+
+    A token is named, not "every token socket": the revoke travels after the commit, and a
+    socket opened at once with the *new* token may already have joined the control group when
+    it arrives."""
     message = {
         "type": CONTROL_TYPE,
         "session_key": session_key,
-        "tokens": tokens,
+        "token_hash": token_hash,
         "account_id": account_id,
     }
     _send_control(control_group(user_id), message)

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import services as account_services
+from nexloo.core.realtime import revoke_sockets
 from tests.conversations.test_realtime import (  # noqa: F401  (the fixture)
     Socket,
     after_commit,
@@ -116,6 +117,30 @@ def test_regenerating_the_token_closes_the_sockets_it_opened(people):
         await by_session.close()
         # The old token opens nothing any more.
         assert await Socket(f"?api_access_token={token}").connect() == (False, 4401)
+
+    run(scenario)
+
+
+def test_a_socket_opened_with_the_new_token_outlives_the_late_revoke(people, monkeypatch):
+    """The revoke travels after the commit; a client that regenerates its token and connects at
+    once with the new one may be subscribed before it arrives. Only the old token's sockets
+    close (this raced in the suite: a socket opened right after `token_for` was closed)."""
+    held = []
+    monkeypatch.setattr("accounts.sockets.revoke_sockets", lambda *a, **k: held.append((a, k)))
+
+    async def scenario():
+        old = await sync_to_async(token_for)(people.sofia)
+        by_old = await open_socket(token=old)
+        held.clear()
+        new = await after_commit(
+            lambda: account_services.access_token_regenerate(user=people.sofia.user)
+        )
+        by_new = await open_socket(token=new)
+        [(args, kwargs)] = held
+        await sync_to_async(revoke_sockets)(*args, **kwargs)  # arrives late
+        assert await closed(by_old) == 4401
+        assert await still_open(by_new)
+        await by_new.close()
 
     run(scenario)
 
