@@ -64,13 +64,15 @@ def deliver_message(self, message_id: int) -> str:
     retry_jitter=False,
     max_retries=INTAKE_RETRIES,
 )
-def intake(self, conversation_id: int) -> bool:
+def intake(self, conversation_id: int, inbox_id: int | None = None) -> bool:
     """A new conversation: the intake hooks (automation rules) decide first, then the inbox's
     own auto-assignment takes what is still unassigned. Once: a redelivered task finds the
     intake done. A failure is retried with backoff; on the last try the hooks record their
     failures instead of raising, and the inbox's round robin takes the conversation."""
     return services.conversation_intake(
-        conversation_id=conversation_id, final_attempt=self.request.retries >= INTAKE_RETRIES
+        conversation_id=conversation_id,
+        inbox_id=inbox_id,
+        final_attempt=self.request.retries >= INTAKE_RETRIES,
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from accounts.models import Account, AccountUser
 from conversations import events as conv_events
 from conversations.models import Conversation, Status
 from conversations.services.common import (
+    LOCKED_RELATIONS,
     account_language,
     check_access,
     intake_hooks,
@@ -304,32 +305,58 @@ def conversation_assignments(
     raise ValidationError({"assignee_id": _("Give assignee_id and/or team_id.")})
 
 
-def conversation_intake(*, conversation_id: int, final_attempt: bool = False) -> bool:
+INTAKE_MARK_SQL = (  # the table's name is the model's, not input
+    f"UPDATE {Conversation._meta.db_table} SET intake_done_at = %s"  # noqa: S608
+    " WHERE id = %s AND intake_done_at IS NULL RETURNING inbox_id"
+)
+
+
+class _MovedInbox(Exception):
+    """The conversation is in another inbox than the one whose lock the intake took."""
+
+    def __init__(self, inbox_id: int) -> None:
+        self.inbox_id = inbox_id
+
+
+def conversation_intake(
+    *, conversation_id: int, final_attempt: bool = False, inbox_id: int | None = None
+) -> bool:
     """A new conversation: intake hooks (the automation rules) first, then, if it still has
     no team, the inbox's own automatic assignment — all in one transaction that marks the
     intake done, so it happens once (a redelivered task finds it done) and a failure leaves
     the conversation for the retry or the sweep, out of every waiting queue meanwhile.
     A hook's transient failure propagates (the task retries); see IntakeHook for the last try.
-    Returns whether this call did the intake."""
-    row = (
-        Conversation.objects.filter(pk=conversation_id, intake_done_at__isnull=True)
-        .values_list("inbox_id", flat=True)
-        .first()
-    )
-    if row is None:
-        return False
-    with transaction.atomic():
-        inbox = lock_inbox(row)
-        # The conversation's lock alone, without lock_conversation's joins (whose planning is
-        # most of its cost): the hooks read what they need.
-        done = (
-            Conversation.objects.select_for_update()
-            .filter(pk=conversation_id)
-            .values_list("intake_done_at", flat=True)
+    `inbox_id`: the conversation's inbox as its creator knew it (saves a read; checked under
+    the lock). Returns whether this call did the intake."""
+    if inbox_id is None:
+        inbox_id = (
+            Conversation.objects.filter(pk=conversation_id, intake_done_at__isnull=True)
+            .values_list("inbox_id", flat=True)
             .first()
         )
-        if done is not None:
+        if inbox_id is None:
             return False
+    for _attempt in range(3):
+        try:
+            return _intake(conversation_id, inbox_id, final_attempt)
+        except _MovedInbox as moved:
+            inbox_id = moved.inbox_id  # moved before its intake: that inbox's lock, then again
+    raise RuntimeError(f"conversation {conversation_id} keeps moving between inboxes")
+
+
+def _intake(conversation_id: int, inbox_id: int, final_attempt: bool) -> bool:
+    with transaction.atomic():
+        inbox = lock_inbox(inbox_id)
+        # One statement takes the conversation's lock (without lock_conversation's joins, whose
+        # planning is most of its cost: the hooks read what they need), checks that the intake
+        # is not done and marks it done; a failure below rolls the mark back with the rest.
+        with connection.cursor() as cursor:
+            cursor.execute(INTAKE_MARK_SQL, [timezone.now(), conversation_id])
+            row = cursor.fetchone()
+        if row is None:
+            return False  # done already (a redelivered task), or gone
+        if row[0] != inbox.pk:
+            raise _MovedInbox(row[0])
         for hook in intake_hooks:
             hook(
                 conversation_id=conversation_id,
@@ -337,10 +364,12 @@ def conversation_intake(*, conversation_id: int, final_attempt: bool = False) ->
                 account_id=inbox.account_id,
             )
         if inbox.enable_auto_assignment:
-            conversation = lock_conversation(conversation_id)  # what the hooks left
+            # Read after the lock (see lock_conversation), and so after what the hooks did.
+            conversation = Conversation.objects.select_related(*LOCKED_RELATIONS).get(
+                pk=conversation_id
+            )
             if conversation.team_id is None:
                 _auto_assign(conversation, AUTOMATIC)  # open and unassigned only
-        Conversation.objects.filter(pk=conversation_id).update(intake_done_at=timezone.now())
     return True
 
 

@@ -78,7 +78,7 @@ def _announce(conversation: Conversation, performer: Performer) -> None:
     conv_events.conversation_event(
         conv_events.CONVERSATION_CREATED, conversation=conversation, performer=performer
     )
-    enqueue_on_commit(intake, conversation.pk)
+    enqueue_on_commit(intake, conversation.pk, conversation.inbox_id)
 
 
 def conversation_open_for(

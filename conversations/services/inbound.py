@@ -17,23 +17,29 @@ from conversations.services.messages import (
 from inboxes.models import Inbox
 
 
-def open_conversation(*, contact_inbox, inbox: Inbox) -> Conversation:
-    """The contact's open conversation, or a new one. Its id is enough for an existing one
-    (message_receive reads it under its lock, so this read stays light on the hot path); only a
-    contact without one goes through conversation_open_for, which creates and announces it."""
-    open_id = (
-        Conversation.objects.filter(
-            ~Q(status=Status.RESOLVED) | Q(muted_until__gt=timezone.now()),
-            contact_inbox=contact_inbox,
+def open_conversation(*, contact_inbox, inbox: Inbox) -> tuple[Conversation, bool]:
+    """The contact's open conversation, or a new one, and whether it is new (created in the
+    caller's transaction, so that the caller holds its row). Its id is enough for an existing
+    one (message_receive reads it under its lock, so this read stays light on the hot path);
+    only a contact without one goes through conversation_open_for, which creates and announces
+    it. A contact created in this transaction has no conversation: no look-up."""
+    fresh = getattr(contact_inbox, "fresh", False) and transaction.get_connection().in_atomic_block
+    if not fresh:
+        open_id = (
+            Conversation.objects.filter(
+                ~Q(status=Status.RESOLVED) | Q(muted_until__gt=timezone.now()),
+                contact_inbox=contact_inbox,
+            )
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+            .first()
         )
-        .order_by("-pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if open_id is not None:
-        # Unresolved, or muted (message_receive keeps a muted one's messages without reopening).
-        return Conversation(pk=open_id, inbox_id=inbox.pk)
-    return conversation_open_for(contact_inbox=contact_inbox, inbox=inbox).conversation
+        if open_id is not None:
+            # Unresolved, or muted (message_receive keeps a muted one's messages without
+            # reopening).
+            return Conversation(pk=open_id, inbox_id=inbox.pk), False
+    opened = conversation_open_for(contact_inbox=contact_inbox, inbox=inbox)
+    return opened.conversation, opened.created
 
 
 def inbound_message(
@@ -59,10 +65,16 @@ def inbound_message(
             inbox=inbox, source_id=contact_source_id, name=contact_name, phone_number=phone_number
         )
         for _attempt in range(3):
-            conversation = open_conversation(contact_inbox=contact_inbox, inbox=inbox)
+            conversation, created = open_conversation(contact_inbox=contact_inbox, inbox=inbox)
             try:
-                # A snoozed conversation is woken by message_receive, under its lock.
-                return message_receive(conversation=conversation, incoming=message, checked=True)
+                # A snoozed conversation is woken by message_receive, under its lock. One created
+                # just now is this transaction's row, with what storing a message reads.
+                return message_receive(
+                    conversation=conversation,
+                    incoming=message,
+                    checked=True,
+                    conversation_locked=created,
+                )
             except ConversationResolved:
                 continue  # resolved meanwhile: the next round opens a new conversation
         raise RuntimeError(f"conversation of contact inbox {contact_inbox.pk} keeps closing")

@@ -308,6 +308,7 @@ def message_receive(
     incoming: IncomingMessage,
     reopen: bool = False,
     checked: bool = False,
+    conversation_locked: bool = False,
 ) -> tuple[Message, bool]:
     """Stores a contact's message once: a second delivery of the same provider id returns the
     stored message and `False`. Sends the automatic replies the inbox calls for.
@@ -315,7 +316,10 @@ def message_receive(
     If the conversation is resolved when its lock is taken, `reopen` reopens it (an API client
     posting to that conversation); otherwise ConversationResolved tells a channel to open a new
     one (see inbound_message). `checked`: the caller looked the provider id up already (a race
-    past that look-up still ends in the unique index)."""
+    past that look-up still ends in the unique index). `conversation_locked`: the caller
+    inserted the conversation in its transaction (as message_send's): the instance has its
+    inbox, contact and contact inbox, no second lock is taken and no savepoint (an error aborts
+    the caller's transaction, which it would anyway)."""
     if incoming.source_id and not checked:
         existing = Message.objects.filter(
             inbox_id=conversation.inbox_id, source_id=incoming.source_id
@@ -323,11 +327,12 @@ def message_receive(
         if existing is not None:
             return existing, False
     try:
-        with transaction.atomic():
-            # What storing a message needs, and no more (the lock's read is on the hot path).
-            conversation = lock_conversation(
-                conversation.pk, related=("inbox", "contact", "contact_inbox", "assignee")
-            )
+        with transaction.atomic(savepoint=not conversation_locked):
+            if not conversation_locked:
+                # What storing a message needs, and no more (the lock's read is on the hot path).
+                conversation = lock_conversation(
+                    conversation.pk, related=("inbox", "contact", "contact_inbox", "assignee")
+                )
             now = timezone.now()
             # A muted conversation keeps the contact's messages and stays resolved.
             muted = conversation.status == Status.RESOLVED and conversation.is_muted(now)
@@ -380,6 +385,8 @@ def message_receive(
             if not muted:
                 _automatic_replies(conversation, message, now)
     except IntegrityError:
+        if conversation_locked:
+            raise  # no savepoint: the caller's transaction is aborted, and only it can retry
         # The same provider id arrived twice at the same moment: the other one stored it.
         existing = Message.objects.filter(
             inbox_id=conversation.inbox_id, source_id=incoming.source_id

@@ -17,7 +17,7 @@ from conversations.models import Contact, Conversation, Message
 from nexloo.celery import app as celery_app
 from nexloo.core import tasks
 from tests.conftest import api_client_for
-from tests.factories import ContactFactory, ContactInboxFactory
+from tests.factories import ContactFactory, ContactInboxFactory, InboxFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +121,7 @@ def test_post_a_conversation_with_its_first_message(sofia_api, account, inbox, q
     conversation = Conversation.objects.get(account=account, display_id=body["id"])
     assert body["labels"] == [] and body["meta"]["sender"]["id"] == conversation.contact_id
     assert list(conversation.messages.values_list("content", flat=True)) == ["Olá!"]
-    assert queued == [("conversations.intake", (conversation.pk,))] + [
+    assert queued == [("conversations.intake", (conversation.pk, conversation.inbox_id))] + [
         q for q in queued if q[0] != "conversations.intake"
     ]
 
@@ -169,15 +169,37 @@ def test_another_accounts_conversation_is_not_found_on_the_lean_path(
 
 
 def test_the_intake_of_a_new_conversation(inbox, sofia, queued, counted):
-    """Whether it is still to do, the inbox's lock, the conversation's (the account's rule set
-    is cached: no rule, nothing read), the conversation as the hooks left it (lock and read:
-    two), who may take it (with the round robin position), the position moved on, the
-    assignment, its activity line, the intake mark, and one audience read for the events."""
+    """As the task runs it (with the inbox id its creator queued): the inbox's lock, the
+    conversation's lock with the check and the intake mark in one UPDATE (the account's rule
+    set is cached: no rule, nothing read), the conversation as the hooks left it, who may take
+    it (with the round robin position), the position moved on, the assignment, its activity
+    line, and one audience read for the events."""
     inbox.enable_auto_assignment = True
     inbox.save()
     contact_inbox = ContactInboxFactory(inbox=inbox)
     conversation = services.conversation_open_for(contact_inbox=contact_inbox).conversation
-    with counted(11 + SAVEPOINT_PAIR):
-        assert services.conversation_intake(conversation_id=conversation.pk)
+    with counted(8 + SAVEPOINT_PAIR):
+        assert services.conversation_intake(conversation_id=conversation.pk, inbox_id=inbox.pk)
+    conversation.refresh_from_db()
+    assert conversation.assignee == sofia and conversation.intake_done_at is not None
+    with counted(1):  # redelivered: one read finds it done
+        assert not services.conversation_intake(conversation_id=conversation.pk)
+    with counted(2 + SAVEPOINT_PAIR):  # or, with the inbox id, the lock and the UPDATE
+        assert not services.conversation_intake(conversation_id=conversation.pk, inbox_id=inbox.pk)
+
+
+def test_an_intake_queued_for_an_inbox_the_conversation_left_locks_the_right_one(
+    inbox, sofia, queued
+):
+    """The inbox id in the task is what the creator knew; moved since, the intake retries with
+    the conversation's own inbox (its lock comes before the conversation's, always)."""
+    inbox.enable_auto_assignment = True
+    inbox.save()
+    other = InboxFactory(account=inbox.account)
+    conversation = services.conversation_open_for(
+        contact_inbox=ContactInboxFactory(inbox=other)
+    ).conversation
+    Conversation.objects.filter(pk=conversation.pk).update(inbox=inbox)
+    assert services.conversation_intake(conversation_id=conversation.pk, inbox_id=other.pk)
     conversation.refresh_from_db()
     assert conversation.assignee == sofia and conversation.intake_done_at is not None

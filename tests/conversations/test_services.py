@@ -622,6 +622,7 @@ def after_hours_inbox(account, admin, inbox):
     inbox.out_of_office_message = "Estamos fora do horário. Respondemos a partir das 08:30."
     inbox.save()
     inbox_schedule_set(account=account, actor=admin, inbox=inbox, weekly=CENARIO_4, enabled=True)
+    inbox.refresh_from_db()  # a channel hands inbound_message the inbox as stored now
     return inbox
 
 

@@ -335,6 +335,35 @@ class TestCost:
             services.event_process(event_id=second.pk)
         assert Message.objects.filter(inbox=inbox, message_type="incoming").count() == 2
 
+    def test_a_new_customers_first_message_takes_a_fixed_number_of_statements(
+        self,
+        stored,
+        inbox,
+        monkeypatch,
+        django_assert_num_queries,
+        django_capture_on_commit_callbacks,
+    ):
+        """claim, number, wamid; in one transaction (a savepoint here, BEGIN/COMMIT in a
+        worker): the contact inbox (none), the contact by phone (none) and the two INSERTs in
+        their own savepoint, the display id, the conversation, the message, its touch; done.
+        No look-up, lock or read of the conversation created in that transaction (it was 21).
+        Its intake is queued (conversations' test_request_cost pins the intake's statements)."""
+        from nexloo.core import tasks
+
+        first = stored(payload("text.json", suffix=1))
+        with django_capture_on_commit_callbacks(execute=True):  # warm: the account's rule set
+            services.event_process(event_id=first.pk)
+        queued = []
+        monkeypatch.setattr(tasks, "enqueue", lambda task, *args: queued.append((task.name, args)))
+        new_customer = payload("text.json", suffix=2).replace(b"16505551234", b"16505559999")
+        event = stored(new_customer)
+        with django_assert_num_queries(16), django_capture_on_commit_callbacks(execute=True):
+            services.event_process(event_id=event.pk)
+        conversation = Conversation.objects.get(contact_inbox__source_id="16505559999")
+        assert conversation.messages.filter(message_type="incoming").count() == 1
+        assert conversation.waiting_since is not None
+        assert ("conversations.intake", (conversation.pk, inbox.pk)) in queued
+
     def test_a_status_takes_a_fixed_number_of_statements(
         self, stored, inbox, django_assert_num_queries, django_capture_on_commit_callbacks
     ):

@@ -161,6 +161,26 @@
     }
   });
 
+  // --- a press on a row that the live list replaced before the release ---------------------
+  // The browser sends no click then (the element pressed is gone), so the press is remembered
+  // and, if its row was replaced, the release opens the row that now stands for the same
+  // conversation. A press whose row is still there gets the browser's own click, as usual.
+  let pressed = null;
+  document.addEventListener("pointerdown", (event) => {
+    const link = event.button === 0 && event.target.closest && event.target.closest(".conv-row a");
+    pressed = link ? { link, id: link.closest(".conv-row").dataset.conversation } : null;
+  });
+  document.addEventListener("pointerup", (event) => {
+    const press = pressed;
+    pressed = null;
+    if (!press || press.link.isConnected || event.button !== 0) return;
+    const under = document.elementFromPoint(event.clientX, event.clientY);
+    const row = under && under.closest && under.closest(".conv-row");
+    if (!row || row.dataset.conversation !== press.id) return; // released elsewhere: no click
+    const link = row.querySelector("a");
+    if (link) link.click();
+  });
+
   document.addEventListener("click", (event) => {
     const marker = event.target.closest("[data-jump-newest]");
     if (!marker) return;
