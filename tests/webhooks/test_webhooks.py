@@ -23,6 +23,7 @@ from tests.factories import (
     ContactInboxFactory,
     ConversationFactory,
     InboxFactory,
+    InboxMemberFactory,
 )
 from webhooks import tasks
 from webhooks.models import Webhook, WebhookDelivery
@@ -245,7 +246,11 @@ class TestApiChannel:
             format="json",
         ).json()
         assert created["webhook_url"] == receiver.url
+        secret = created["secret"]  # shown to the administrator who created it, as Chatwoot's
+        assert secret
         inbox_id = created["id"]
+        shown = admin_api.get(url(account, f"inboxes/{inbox_id}")).json()
+        assert shown["secret"] == secret
 
         inbox = Inbox.objects.get(pk=inbox_id)
         conversation = ConversationFactory(contact_inbox=ContactInboxFactory(inbox=inbox))
@@ -260,7 +265,6 @@ class TestApiChannel:
                 )
         bodies = [json.loads(r["body"]) for r in receiver.received]
         assert bodies and {b["inbox_id"] for b in bodies} == {inbox.pk}
-        secret = Webhook.objects.get(inbox=inbox).secret
         assert all(verifies(secret, r) for r in receiver.received)
         cleared = admin_api.patch(
             url(account, f"inboxes/{inbox_id}"),
@@ -268,6 +272,18 @@ class TestApiChannel:
             format="json",
         ).json()
         assert cleared["webhook_url"] is None
+
+    def test_agents_do_not_see_the_secret(self, admin_api, agent_api, agent, account, receiver):
+        created = admin_api.post(
+            url(account, "inboxes/"),
+            {"name": "Integração", "channel": {"type": "api", "webhook_url": receiver.url}},
+            format="json",
+        ).json()
+        InboxMemberFactory(inbox=Inbox.objects.get(pk=created["id"]), account_user=agent)
+        seen = agent_api.get(url(account, f"inboxes/{created['id']}")).json()
+        assert seen["webhook_url"] == receiver.url and seen["secret"] is None
+        listed = agent_api.get(url(account, "inboxes")).json()["payload"]
+        assert [i["secret"] for i in listed] == [None]
 
 
 class TestPage:
