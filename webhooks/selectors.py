@@ -20,6 +20,11 @@ def webhook_get(*, account_id: int, webhook_id: int | str) -> Webhook:
     return get_or_not_found(webhooks_list(account_id=account_id), pk=webhook_id)
 
 
+def inbox_webhook(*, account_id: int, inbox_id: int) -> Webhook | None:
+    """The API channel's webhook of that inbox of the account (None: it has no webhook_url)."""
+    return Webhook.objects.for_account(account_id).filter(inbox_id=inbox_id).first()
+
+
 def deliveries(*, webhook: Webhook) -> list[WebhookDelivery]:
     return list(WebhookDelivery.objects.filter(webhook=webhook)[:LOG_SIZE])
 
