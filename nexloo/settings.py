@@ -390,9 +390,11 @@ SPECTACULAR_SETTINGS = {
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
 CABLE_PING_SECONDS = env.float("CABLE_PING_SECONDS", default=3.0)  # ActionCable pings at /cable
 
-# --- Outbound webhooks (automation rules; account webhooks later) ------------------------------
-# Private, loopback and link-local targets are refused unless this is on (tests, closed networks).
-WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+# --- Outbound webhooks (automation rules, account webhooks, the API channel's webhook_url) -----
+# Private, loopback and link-local targets are refused unless this is on: on by default with
+# DEBUG (local development posts to receivers on the same machine, and so do the tests), off in
+# production unless set (a closed network).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=DEBUG)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 # --- Secrets at rest -------------------------------------------------------------------------
 # Fernet keys (comma-separated: the first encrypts, all decrypt, so a key can be rotated) for the

@@ -27,19 +27,21 @@ def test_tests_run_on_postgres_and_redis():
     assert isinstance(get_channel_layer(), RedisPubSubChannelLayer)
 
 
-def _start(tmp_path, **env):
-    """Imports the settings in a fresh process, as `make run` or uvicorn would."""
+def _start(tmp_path, show: str = "SECRET_KEY", **env):
+    """Imports the settings in a fresh process, as `make run` or uvicorn would, and prints the
+    setting `show`."""
     import os
     import subprocess
     import sys
 
-    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    unset = ("SECRET_KEY", "DEBUG", "WEBHOOKS_ALLOW_PRIVATE_TARGETS")
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [
             sys.executable,
             "-c",
             "import django; django.setup(); from django.conf import settings; "
-            "print(settings.SECRET_KEY)",
+            f"print(settings.{show})",
         ],
         env={
             **clean,
@@ -86,6 +88,17 @@ def test_production_refuses_a_missing_short_or_known_key(tmp_path):
     # The compose file ships no secret: it refuses to start without them.
     assert "change-me" not in compose
     assert "${SECRET_KEY:?" in compose and "${POSTGRES_PASSWORD:?" in compose
+
+
+def test_webhooks_may_reach_private_addresses_in_development_only(tmp_path):
+    """Local development posts webhooks to receivers on the same machine; production refuses
+    private targets unless told otherwise."""
+    show = "WEBHOOKS_ALLOW_PRIVATE_TARGETS"
+    production = {"DEBUG": "0", "SECRET_KEY": "q3Zk9-" * 10, "ENCRYPTION_KEY": "k"}
+    assert _start(tmp_path, show, DEBUG="1").stdout.strip() == "True"
+    assert _start(tmp_path, show, **production).stdout.strip() == "False"
+    allowed = _start(tmp_path, show, **production, WEBHOOKS_ALLOW_PRIVATE_TARGETS="1")
+    assert allowed.stdout.strip() == "True"
 
 
 @pytest.mark.parametrize("script", sorted((BASE / "bench").glob("*.py")), ids=lambda p: p.name)

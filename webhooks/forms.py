@@ -22,3 +22,14 @@ class WebhookForm(forms.Form):
         choices=[(s, EVENT_LABELS[s]) for s in SUBSCRIPTIONS],
         widget=forms.CheckboxSelectMultiple,
     )
+
+
+class InboxWebhookForm(forms.Form):
+    """The API channel's webhook_url (empty: the inbox posts nowhere)."""
+
+    url = forms.CharField(
+        label=_("Webhook URL"),
+        max_length=2000,
+        required=False,
+        help_text=_("Every event of this inbox is posted here. Leave it empty to post nowhere."),
+    )

@@ -1,5 +1,6 @@
 """The events that go out as webhooks, named as Chatwoot names them (`message_created`, …), with
-the event's payload: `{"event": …, <the object's fields>}`."""
+Chatwoot's payload (`{"event": …, <the object's webhook data>}`, see webhooks.payloads), built
+once per event and only when some active webhook takes it."""
 
 from __future__ import annotations
 
@@ -21,12 +22,8 @@ SUBSCRIPTION_OF = {
 }
 
 
-def payload_for(event: events.Event, subscription: str) -> dict:
-    return {"event": subscription, **event.data, "account": {"id": event.account_id}}
-
-
 def on_event(event: events.Event) -> None:
-    from webhooks import selectors, tasks
+    from webhooks import payloads, selectors, tasks
 
     subscription = SUBSCRIPTION_OF.get(event.name)
     if subscription is None:
@@ -36,7 +33,9 @@ def on_event(event: events.Event) -> None:
     )
     if not targets:
         return
-    payload = payload_for(event, subscription)
+    payload = payloads.payload_for(event, subscription)
+    if payload is None:  # an activity line (Chatwoot sends none), or the object is gone
+        return
     for webhook_id in targets:
         enqueue(tasks.deliver, webhook_id, uuid.uuid4().hex, subscription, payload)
 

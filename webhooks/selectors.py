@@ -7,6 +7,9 @@ import contextlib
 from django.core.cache import cache
 from django.db.models import QuerySet
 
+from accounts.models import Account
+from conversations import selectors as conversation_selectors
+from conversations.models import Conversation, Message
 from nexloo.core.tenancy import get_or_not_found
 from webhooks.models import LOG_SIZE, Webhook, WebhookDelivery
 
@@ -18,6 +21,11 @@ def webhooks_list(*, account_id: int) -> QuerySet[Webhook]:
 
 def webhook_get(*, account_id: int, webhook_id: int | str) -> Webhook:
     return get_or_not_found(webhooks_list(account_id=account_id), pk=webhook_id)
+
+
+def inbox_webhook(*, account_id: int, inbox_id: int) -> Webhook | None:
+    """The API channel's webhook of that inbox of the account (None: it has no webhook_url)."""
+    return Webhook.objects.for_account(account_id).filter(inbox_id=inbox_id).first()
 
 
 def deliveries(*, webhook: Webhook) -> list[WebhookDelivery]:
@@ -67,3 +75,34 @@ def targets_for(*, account_id: int, inbox_id: int | None, subscription: str) -> 
         elif subscription in subscriptions:
             ids.append(pk)
     return ids
+
+
+# What the payloads are built from (webhooks.payloads), in a fixed number of queries.
+
+
+def payload_account(*, account_id: int) -> Account | None:
+    return Account.objects.only("id", "name").filter(pk=account_id).first()
+
+
+def payload_conversation(*, account_id: int, conversation_pk: int) -> Conversation | None:
+    """The conversation with what Chatwoot's conversation block shows: inbox, contact, contact
+    inbox, assignee, team and account joined, the unread count and the last messages' ids
+    annotated (one query), the labels prefetched (one more)."""
+    qs = Conversation.objects.for_account(account_id).filter(pk=conversation_pk)
+    return conversation_selectors.with_list_data(qs).select_related("account").first()
+
+
+def payload_message(*, account_id: int, message_id: int) -> Message | None:
+    return (
+        Message.objects.for_account(account_id)
+        .select_related("sender_user", "sender_contact")
+        .filter(pk=message_id)
+        .first()
+    )
+
+
+def payload_last_chat_message(conversation: Conversation) -> Message | None:
+    """The conversation's last message that is not an activity line nor a private note (with
+    its attachments: two queries), which Chatwoot embeds as the block's `messages`."""
+    conversation_selectors.attach_last_messages([conversation])
+    return conversation.last_chat_message

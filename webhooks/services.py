@@ -28,7 +28,8 @@ SWITCH_OFF_AFTER = timedelta(days=1)
 
 def _clean_url(url: str) -> str:
     """An http(s) address; a literal private or loopback one is refused now already (names are
-    resolved and checked again at each post, in nexloo.core.webhooks)."""
+    resolved and checked at each post, which then connects to the checked address: see
+    nexloo.core.webhooks)."""
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:

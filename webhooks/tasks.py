@@ -8,6 +8,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -64,19 +65,25 @@ def notify_switched_off(webhook_id: int) -> int:
     from accounts.selectors import administrator_emails
     from webhooks.models import Webhook
 
-    webhook = Webhook.objects.select_related("account").filter(pk=webhook_id).first()
+    webhook = Webhook.objects.select_related("account", "inbox").filter(pk=webhook_id).first()
     if webhook is None:
         return 0
     emails = administrator_emails(account_id=webhook.account_id)
     with translation.override(webhook.account.locale):
         subject = _("Webhook %(url)s was switched off") % {"url": webhook.url}
-        body = _(
-            "The webhook %(url)s failed for a day and was switched off.\n\n"
-            "Check it in Settings → Integrations → Webhooks: %(link)s\n"
-        ) % {
-            "url": webhook.url,
-            "link": f"{settings.SITE_URL}/app/accounts/{webhook.account_id}/settings/webhooks/",
-        }
+        if webhook.inbox is not None:  # an API channel's webhook_url: shown on its inbox
+            path = reverse("webhooks:inbox", args=[webhook.account_id, webhook.inbox_id])
+            body = _(
+                "The webhook %(url)s of the inbox %(inbox)s failed for a day and was switched "
+                "off.\n\nCheck it and switch it on again in Settings → Inboxes → %(inbox)s → "
+                "Webhook: %(link)s\n"
+            ) % {"url": webhook.url, "inbox": webhook.inbox.name, "link": settings.SITE_URL + path}
+        else:
+            path = reverse("webhooks:edit", args=[webhook.account_id, webhook.pk])
+            body = _(
+                "The webhook %(url)s failed for a day and was switched off.\n\n"
+                "Check it in Settings → Integrations → Webhooks: %(link)s\n"
+            ) % {"url": webhook.url, "link": settings.SITE_URL + path}
     if emails:
         send_mail(subject, body, None, emails)
     return len(emails)

@@ -1,5 +1,6 @@
 """Configurações → Integrações → Webhooks: list, add, edit (with the secret and the delivery
-log), delete. Administrators only; another account's webhook is 404."""
+log), delete; and the API channel's own webhook on its inbox (Configurações → Caixas de Entrada →
+the inbox → Webhook). Administrators only; another account's webhook or inbox is 404."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from django.views import View
 
 from accounts.forms import apply_service_errors
 from accounts.mixins import AdminRequiredMixin
-from nexloo.core.errors import ValidationError
+from inboxes.models import ChannelType
+from inboxes.views import InboxTabMixin
+from nexloo.core.errors import NotFound, ValidationError
 from webhooks import selectors, services
-from webhooks.forms import EVENT_LABELS, WebhookForm
+from webhooks.forms import EVENT_LABELS, InboxWebhookForm, WebhookForm
 
 
 class WebhookListView(AdminRequiredMixin, View):
@@ -78,3 +81,53 @@ class WebhookDeleteView(AdminRequiredMixin, View):
         services.webhook_delete(account=self.account, actor=self.membership, webhook=row)
         messages.success(request, _("Webhook deleted."))
         return redirect("webhooks:list", account_id=account_id)
+
+
+class InboxWebhookView(InboxTabMixin, View):
+    """The API channel's webhook_url on its inbox page: the address, the secret that signs what
+    it receives, the delivery log, and "Switch on again" once a day of failures switched it
+    off."""
+
+    tab = "webhook"
+
+    def _webhook(self):
+        inbox = self.inbox()  # 404 for another account's inbox
+        if inbox.channel_type != ChannelType.API:
+            raise NotFound("inbox not found")
+        return selectors.inbox_webhook(account_id=self.account.pk, inbox_id=inbox.pk)
+
+    def _render(self, form, row, status=200):
+        context = {
+            "form": form,
+            "row": row,
+            "deliveries": selectors.deliveries(webhook=row) if row else [],
+        }
+        return self.render_tab("webhooks/inbox_tab.html", context, status=status)
+
+    def get(self, request, account_id: int, inbox_id: int):
+        row = self._webhook()
+        return self._render(InboxWebhookForm(initial={"url": row.url if row else ""}), row)
+
+    def post(self, request, account_id: int, inbox_id: int):
+        row = self._webhook()
+        if "reactivate" in request.POST and row is not None:
+            services.webhook_update(
+                account=self.account, actor=self.membership, webhook=row, active=True
+            )
+            messages.success(request, _("Webhook switched on again."))
+            return redirect("webhooks:inbox", account_id=account_id, inbox_id=inbox_id)
+        form = InboxWebhookForm(request.POST)
+        if form.is_valid():
+            try:
+                services.channel_webhook_set(
+                    account=self.account,
+                    actor=self.membership,
+                    inbox=self.inbox(),
+                    url=form.cleaned_data["url"],
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, _("Webhook saved."))
+                return redirect("webhooks:inbox", account_id=account_id, inbox_id=inbox_id)
+        return self._render(form, row, status=422)

@@ -70,6 +70,8 @@ class InboxSerializer(serializers.ModelSerializer):
     channel_id = serializers.SerializerMethodField()
     callback_webhook_url = serializers.SerializerMethodField()
     webhook_url = serializers.SerializerMethodField()
+    # The API channel's: what its webhook_url posts are signed with (administrators only).
+    secret = serializers.SerializerMethodField()
     # Chatwoot's fields for features Nexloo does not have (a web widget, CSAT, e-mail
     # collection): constant, so that clients reading them find what that inbox does.
     website_token = serializers.SerializerMethodField()
@@ -106,6 +108,7 @@ class InboxSerializer(serializers.ModelSerializer):
             "channel_id",
             "callback_webhook_url",
             "webhook_url",
+            "secret",
             "website_token",
             "allow_messages_after_resolved",
             "lock_to_single_conversation",
@@ -146,6 +149,11 @@ class InboxSerializer(serializers.ModelSerializer):
 
     def get_webhook_url(self, obj: Inbox) -> str | None:
         return self._channel(obj).get("webhook_url")
+
+    def get_secret(self, obj: Inbox) -> str | None:
+        """The API channel's webhook secret, as Chatwoot's `secret`: it verifies the
+        X-Chatwoot-Signature of what `webhook_url` receives. Null for agents."""
+        return self._channel(obj).get("secret")
 
     def get_website_token(self, obj: Inbox) -> str | None:
         return None

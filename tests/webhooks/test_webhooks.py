@@ -5,78 +5,32 @@ after a day of failures (a controlled clock), private targets refused, the API c
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from celery.exceptions import Retry
 from django.core import mail
 
 from conversations import services as conversation_services
-from inboxes.models import Inbox
+from inboxes.models import ChannelType, Inbox
 from tests.factories import (
     AdminFactory,
     ContactInboxFactory,
     ConversationFactory,
     InboxFactory,
+    InboxMemberFactory,
 )
+from tests.webhooks.conftest import verifies
+from webhooks import services as webhook_services
 from webhooks import tasks
 from webhooks.models import Webhook, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
 
-class Receiver:
-    """A real HTTP server on this machine recording what it receives; the next `fail` answers
-    are 503."""
-
-    def __init__(self) -> None:
-        self.received: list[dict] = []
-        self.fail = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append({"headers": dict(self.headers), "body": body})
-                status = 503 if receiver.fail > 0 else 200
-                receiver.fail -= 1
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True  # the receiver is on this machine
-    r = Receiver()
-    yield r
-    r.close()
-
-
 def url(account, path: str = "") -> str:
     return f"/api/v1/accounts/{account.pk}/{path}"
-
-
-def verifies(secret: str, request: dict) -> bool:
-    headers = request["headers"]
-    signed = headers["X-Chatwoot-Timestamp"].encode() + b"." + request["body"]
-    expected = "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, headers["X-Chatwoot-Signature"])
 
 
 @pytest.fixture
@@ -245,7 +199,11 @@ class TestApiChannel:
             format="json",
         ).json()
         assert created["webhook_url"] == receiver.url
+        secret = created["secret"]  # shown to the administrator who created it, as Chatwoot's
+        assert secret
         inbox_id = created["id"]
+        shown = admin_api.get(url(account, f"inboxes/{inbox_id}")).json()
+        assert shown["secret"] == secret
 
         inbox = Inbox.objects.get(pk=inbox_id)
         conversation = ConversationFactory(contact_inbox=ContactInboxFactory(inbox=inbox))
@@ -260,7 +218,6 @@ class TestApiChannel:
                 )
         bodies = [json.loads(r["body"]) for r in receiver.received]
         assert bodies and {b["inbox_id"] for b in bodies} == {inbox.pk}
-        secret = Webhook.objects.get(inbox=inbox).secret
         assert all(verifies(secret, r) for r in receiver.received)
         cleared = admin_api.patch(
             url(account, f"inboxes/{inbox_id}"),
@@ -268,6 +225,18 @@ class TestApiChannel:
             format="json",
         ).json()
         assert cleared["webhook_url"] is None
+
+    def test_agents_do_not_see_the_secret(self, admin_api, agent_api, agent, account, receiver):
+        created = admin_api.post(
+            url(account, "inboxes/"),
+            {"name": "Integração", "channel": {"type": "api", "webhook_url": receiver.url}},
+            format="json",
+        ).json()
+        InboxMemberFactory(inbox=Inbox.objects.get(pk=created["id"]), account_user=agent)
+        seen = agent_api.get(url(account, f"inboxes/{created['id']}")).json()
+        assert seen["webhook_url"] == receiver.url and seen["secret"] is None
+        listed = agent_api.get(url(account, "inboxes")).json()["payload"]
+        assert [i["secret"] for i in listed] == [None]
 
 
 class TestPage:
@@ -314,3 +283,147 @@ class TestPage:
         base = f"/app/accounts/{account.pk}/settings/webhooks/"
         assert login(outsider).get(base + f"{hook.pk}/").status_code == 404
         assert login(agent).get(base).status_code in (403, 404)
+
+
+class TestInboxPage:
+    """The API channel's webhook on its inbox: Configurações → Caixas de Entrada → the inbox →
+    Webhook."""
+
+    QUERIES = 8  # the page, whatever the length of the delivery log
+
+    @staticmethod
+    def page(account, inbox) -> str:
+        return f"/app/accounts/{account.pk}/settings/inboxes/{inbox.pk}/webhook/"
+
+    @pytest.fixture
+    def api_inbox(self, account, admin, receiver):
+        inbox = InboxFactory(account=account, name="Integração")
+        webhook_services.channel_webhook_set(
+            account=account, actor=admin, inbox=inbox, url=receiver.url
+        )
+        return inbox
+
+    def test_shows_the_url_the_secret_and_the_deliveries(
+        self, login, admin, account, api_inbox, receiver
+    ):
+        client = login(admin)
+        settings_page = client.get(
+            f"/app/accounts/{account.pk}/settings/inboxes/{api_inbox.pk}/"
+        ).content.decode()
+        assert f'href="{self.page(account, api_inbox)}"' in settings_page  # the inbox's tab
+        hook = Webhook.objects.get(inbox=api_inbox)
+        tasks.deliver.apply(args=[hook.pk, "d-inbox-1", "message_created", {}], retries=0)
+        page = client.get(self.page(account, api_inbox)).content.decode()
+        assert receiver.url in page and hook.secret in page
+        assert 'data-delivery="d-inbox-1"' in page and "HTTP 200" in page
+        assert "Segredo" in page and "Últimos envios" in page  # in the user's pt-BR
+        assert "data-webhook-switched-off" not in page
+
+    def test_the_log_costs_the_same_whatever_its_length(
+        self, login, admin, account, api_inbox, django_assert_num_queries
+    ):
+        client = login(admin)
+        hook = Webhook.objects.get(inbox=api_inbox)
+        client.get(self.page(account, api_inbox))  # the session and the account, warm
+        for n in (1, 20):
+            for i in range(n):
+                tasks.deliver.apply(args=[hook.pk, f"d-{n}-{i}", "message_created", {}])
+            with django_assert_num_queries(self.QUERIES):
+                assert client.get(self.page(account, api_inbox)).status_code == 200
+
+    def test_set_change_and_clear_the_url(self, login, admin, account, receiver):
+        inbox = InboxFactory(account=account)
+        client = login(admin)
+        page = client.get(self.page(account, inbox)).content.decode()
+        assert "data-webhook-secret" not in page  # no webhook yet: no secret to show
+        response = client.post(self.page(account, inbox), {"url": receiver.url})
+        assert response.status_code == 302
+        hook = Webhook.objects.get(inbox=inbox)
+        assert hook.url == receiver.url and hook.subscriptions
+        assert client.post(self.page(account, inbox), {"url": ""}).status_code == 302
+        assert not Webhook.objects.filter(inbox=inbox).exists()
+
+    def test_a_bad_url_shows_the_error(self, login, admin, account, settings):
+        settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+        inbox = InboxFactory(account=account)
+        response = login(admin).post(self.page(account, inbox), {"url": "http://10.0.0.1/x"})
+        assert response.status_code == 422
+        assert not Webhook.objects.filter(inbox=inbox).exists()
+
+    def test_switch_on_again(self, login, admin, account, api_inbox, time_machine):
+        hook = Webhook.objects.get(inbox=api_inbox)
+        Webhook.objects.filter(pk=hook.pk).update(
+            active=False,
+            failing_since=datetime(2026, 12, 1, tzinfo=UTC),
+            switched_off_at=datetime(2026, 12, 2, tzinfo=UTC),
+        )
+        client = login(admin)
+        page = client.get(self.page(account, api_inbox)).content.decode()
+        assert "data-webhook-switched-off" in page and "Ligar novamente" in page
+        response = client.post(self.page(account, api_inbox), {"reactivate": "1"})
+        assert response.status_code == 302
+        hook.refresh_from_db()
+        assert hook.active and hook.failing_since is None and hook.switched_off_at is None
+        assert (
+            "data-webhook-switched-off"
+            not in client.get(self.page(account, api_inbox)).content.decode()
+        )
+
+    def test_another_account_gets_404_and_an_agent_is_refused(
+        self, login, outsider, agent, account, api_inbox
+    ):
+        page = self.page(account, api_inbox)
+        outsider_client = login(outsider)
+        assert outsider_client.get(page).status_code == 404
+        assert outsider_client.post(page, {"url": "https://example.com/x"}).status_code == 404
+        assert outsider_client.post(page, {"reactivate": "1"}).status_code == 404
+        assert login(agent).get(page).status_code in (403, 404)
+        assert Webhook.objects.get(inbox=api_inbox).url != "https://example.com/x"
+
+    def test_only_api_inboxes_have_it(self, login, admin, account):
+        inbox = InboxFactory(account=account, channel_type=ChannelType.WHATSAPP_CLOUD)
+        client = login(admin)
+        assert client.get(self.page(account, inbox)).status_code == 404
+        settings_page = client.get(
+            f"/app/accounts/{account.pk}/settings/inboxes/{inbox.pk}/"
+        ).content.decode()
+        assert self.page(account, inbox) not in settings_page
+
+
+class TestSwitchOffEmail:
+    def _switch_off(self, hook, time_machine):
+        args = [hook.pk, "d-off", "message_created", {"event": "message_created"}]
+        start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+        for at in (start, start + timedelta(hours=24, minutes=1)):
+            time_machine.move_to(at, tick=False)
+            tasks.deliver.apply(args=args, retries=tasks.MAX_RETRIES)
+        hook.refresh_from_db()
+        assert not hook.active
+
+    def test_an_inbox_webhook_links_to_its_inbox_page(
+        self, account, admin, receiver, time_machine, settings
+    ):
+        settings.SITE_URL = "https://nexloo.example.com"
+        inbox = InboxFactory(account=account, name="Integração ERP")
+        hook = webhook_services.channel_webhook_set(
+            account=account, actor=admin, inbox=inbox, url=receiver.url
+        )
+        receiver.fail = 100
+        self._switch_off(hook, time_machine)
+        (message,) = mail.outbox
+        link = f"https://nexloo.example.com{TestInboxPage.page(account, inbox)}"
+        assert link in message.body and "Integração ERP" in message.body
+        assert "/settings/webhooks/" not in message.body
+
+    def test_an_account_webhook_links_to_its_page(
+        self, account, admin, receiver, time_machine, settings
+    ):
+        settings.SITE_URL = "https://nexloo.example.com"
+        hook = Webhook.objects.create(account=account, url=receiver.url, subscriptions=["x"])
+        receiver.fail = 100
+        self._switch_off(hook, time_machine)
+        (message,) = mail.outbox
+        assert (
+            f"https://nexloo.example.com/app/accounts/{account.pk}/settings/webhooks/{hook.pk}/"
+            in message.body
+        )
