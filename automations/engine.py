@@ -10,6 +10,11 @@ each rule once; a unique constraint backs it.
 Failures: a permanent one (see actions.PERMANENT) is recorded in the run and counts towards the
 rule's switch-off; any other propagates, unless `final_attempt`, so that Celery retries and
 nothing of this attempt stays.
+
+Loops: what a rule's actions cause carries the rule (`Performer.rule_id`), and rules do not
+trigger on that. Should a loop get past it (or an event storm hit one conversation), a rule that
+acted LOOP_LIMIT times on one conversation within LOOP_WINDOW does nothing more there until the
+window has passed; each refused run records it, as a failure.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from automations.actions import PERMANENT, Context, run_action
 from automations.conditions import Facts, evaluate
@@ -32,6 +39,8 @@ from nexloo.core.events import Performer
 from nexloo.core.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
+LOOP_LIMIT = 10
+LOOP_WINDOW = timedelta(minutes=1)
 
 
 @dataclass
@@ -96,7 +105,13 @@ def run_rules(
             dedupe_key=dedupe_key,
         )
         run.matched = evaluate(rule.rows, facts)
-        if run.matched:
+        if run.matched and _looping(rule.pk, conversation_id, facts.at):
+            outcome.matched.append(rule.pk)
+            run.error = outcome.errors[rule.pk] = _(
+                "Not run: this rule already acted %(count)s times on this conversation in the "
+                "last minute, which looks like a loop."
+            ) % {"count": LOOP_LIMIT}
+        elif run.matched:
             outcome.matched.append(rule.pk)
             conversation, run.actions_done, run.error = _act(
                 rule, conversation, event_name, message, final_attempt
@@ -111,6 +126,20 @@ def run_rules(
     AutomationRun.objects.bulk_create(runs)
     _bookkeeping(conversation.account_id, outcome)
     return outcome
+
+
+def _looping(rule_id: int, conversation_id: int, at: datetime) -> bool:
+    """Whether the rule acted LOOP_LIMIT times on the conversation within LOOP_WINDOW (runs that
+    matched and did their actions; refused or failed ones did nothing). Asked only of a rule
+    that matched: one query on the runs' unique index."""
+    recent = AutomationRun.objects.filter(
+        rule_id=rule_id,
+        conversation_id=conversation_id,
+        matched=True,
+        error="",
+        created_at__gt=at - LOOP_WINDOW,
+    )
+    return recent[:LOOP_LIMIT].count() >= LOOP_LIMIT
 
 
 def _act(

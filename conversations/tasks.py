@@ -77,8 +77,14 @@ def intake(self, conversation_id: int, inbox_id: int | None = None) -> bool:
 
 
 @shared_task(name="conversations.drain_assignment_queue", acks_late=True, expires=600)
-def drain_assignment_queue(inbox_id: int) -> int:
-    return services.assignment_queue_drain(inbox_id=inbox_id)
+def drain_assignment_queue(
+    inbox_id: int, cause_conversation_id: int | None = None, cause_rule_id: int | None = None
+) -> int:
+    return services.assignment_queue_drain(
+        inbox_id=inbox_id,
+        cause_conversation_id=cause_conversation_id,
+        cause_rule_id=cause_rule_id,
+    )
 
 
 @shared_task(name="conversations.wake_snoozed", expires=55)

@@ -12,6 +12,7 @@ for the conversation.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -79,7 +80,7 @@ def _set_assignee(
     )
     if previous is not None and conversation.status == Status.OPEN:
         # The previous assignee has room for one more; an unassigned conversation may now wait.
-        schedule_drain(conversation.inbox_id)
+        schedule_drain(conversation.inbox_id, conversation=conversation, performer=performer)
     return True
 
 
@@ -224,8 +225,8 @@ def conversation_assign_team(
         )
     if team.allow_auto_assign and auto_assign:
         # The engine chose the person: the line credits the automatic assignment, not whoever
-        # routed the conversation to the team.
-        _auto_assign(conversation, AUTOMATIC)
+        # routed the conversation to the team; a rule that routed it stays its cause (no loop).
+        _auto_assign(conversation, AUTOMATIC.set_off_by(performer))
     return conversation
 
 
@@ -397,9 +398,14 @@ def waiting_q() -> Q:
     )
 
 
-def assignment_queue_drain(*, inbox_id: int) -> int:
+def assignment_queue_drain(
+    *, inbox_id: int, cause_conversation_id: int | None = None, cause_rule_id: int | None = None
+) -> int:
     """Assigns waiting conversations of an inbox, oldest first, while someone has room.
-    Returns how many were assigned."""
+    A drain set off by a rule's action on a conversation (see schedule_drain) assigns that one
+    with the rule as its cause, so that rules do not trigger on it; the others it assigns are
+    the queue's own. Returns how many were assigned."""
+    caused = replace(AUTOMATIC, cause_rule_id=cause_rule_id)
     assigned = 0
     with transaction.atomic():
         inbox = lock_inbox(inbox_id)
@@ -422,7 +428,8 @@ def assignment_queue_drain(*, inbox_id: int) -> int:
             .order_by("created_at", "pk")
         )
         for conversation in waiting:
-            if _auto_assign(conversation, AUTOMATIC, round) is not None:
+            performer = caused if conversation.pk == cause_conversation_id else AUTOMATIC
+            if _auto_assign(conversation, performer, round) is not None:
                 assigned += 1
             if round.exhausted:
                 break
@@ -467,7 +474,19 @@ def unassign_departed(*, account_id: int, inbox_id: int, user_ids: list[int]) ->
     return len(departed)
 
 
-def schedule_drain(inbox_id: int) -> None:
+def schedule_drain(
+    inbox_id: int,
+    *,
+    conversation: Conversation | None = None,
+    performer: Performer | None = None,
+) -> None:
+    """Drains the inbox's queue after the commit. When `performer` is (or was set off by) a rule
+    acting on `conversation`, the drain carries the rule as the cause of that conversation's
+    assignment."""
     from conversations.tasks import drain_assignment_queue
 
-    enqueue_on_commit(drain_assignment_queue, inbox_id)
+    rule_id = performer.rule_id if performer is not None else None
+    if conversation is not None and rule_id is not None:
+        enqueue_on_commit(drain_assignment_queue, inbox_id, conversation.pk, rule_id)
+    else:
+        enqueue_on_commit(drain_assignment_queue, inbox_id)

@@ -325,7 +325,7 @@ def conversation_status_set(
         # A conversation leaving "open" frees its agent's capacity in the inbox.
         schedule_drain(conversation.inbox_id)
     if status == Status.OPEN and not conversation.assignee_id:
-        schedule_drain(conversation.inbox_id)
+        schedule_drain(conversation.inbox_id, conversation=conversation, performer=performer)
     return conversation
 
 

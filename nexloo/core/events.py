@@ -17,7 +17,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -37,9 +37,24 @@ class Performer:
     type: str  # "user" | "automation_rule" | "contact" | "system"
     id: int | None = None
     name: str = ""
+    # The automation rule whose action set this off, when someone else does it: the engine
+    # picking a team member after a rule routed to the team, the queue drain after a rule
+    # unassigned. Activity lines still name the performer ("por Automação"); rules do not
+    # trigger on it.
+    cause_rule_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"type": self.type, "id": self.id, "name": self.name}
+
+    @property
+    def rule_id(self) -> int | None:
+        """The rule that did this, or whose action set it off; None if no rule is behind it."""
+        return self.id if self.type == "automation_rule" else self.cause_rule_id
+
+    def set_off_by(self, cause: Performer | None) -> Performer:
+        """This performer acting because of `cause`: it carries the rule behind `cause`, if any."""
+        rule_id = cause.rule_id if cause is not None else None
+        return self if rule_id is None else replace(self, cause_rule_id=rule_id)
 
 
 SYSTEM = Performer(type="system", name="Nexloo")
@@ -65,7 +80,8 @@ class Event:
 
     @property
     def caused_by_automation(self) -> bool:
-        return self.performer is not None and self.performer.type == "automation_rule"
+        """A rule did it, or set it off (see Performer.cause_rule_id)."""
+        return self.performer is not None and self.performer.rule_id is not None
 
 
 Listener = Callable[[Event], None]

@@ -217,6 +217,118 @@ class TestNoLoops:
         assert notes(conversation) == []
         assert not AutomationRun.objects.filter(rule__name="Eco").exists()
 
+    def test_the_member_the_engine_picks_after_a_rule_routed_does_not_retrigger_it(
+        self, account, admin, scenario, rule, open_new, django_capture_on_commit_callbacks
+    ):
+        conversation = open_new()
+        assert conversation.assignee == scenario["secretaria"]  # the inbox's round robin
+        urgent = rule(
+            "conversation_updated",
+            name="Urgente para Comercial",
+            conditions=[
+                {"attribute_key": "priority", "filter_operator": "equal_to", "values": ["urgent"]}
+            ],
+            actions=[
+                {"action_name": "assign_team", "action_params": [scenario["sales"].pk]},
+                {"action_name": "add_private_note", "action_params": ["Urgente: Comercial"]},
+            ],
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.conversation_priority_set(
+                account=account, actor=admin, conversation=conversation, priority="urgent"
+            )
+        conversation.refresh_from_db()
+        assert conversation.team == scenario["sales"]
+        comerciais = [scenario[k] for k in ("comercial1", "comercial2", "comercial3")]
+        assert conversation.assignee in comerciais  # the team's auto-assignment
+        # The engine's pick is written as the automatic assignment's, with the rule as its
+        # cause: the rule (whose condition still holds) does not run on it again.
+        assert notes(conversation) == ["Urgente: Comercial"]
+        assert AutomationRun.objects.filter(rule=urgent, matched=True).count() == 1
+        lines = Message.objects.filter(conversation=conversation, message_type="activity")
+        assert lines.order_by("pk").last().content == (
+            f"Conversa atribuída a {conversation.assignee.user.name} por Automação"
+        )
+
+    def test_the_queue_assigning_what_a_rule_unassigned_does_not_retrigger_it(
+        self, account, admin, inbox, scenario, rule, open_new, django_capture_on_commit_callbacks
+    ):
+        inbox.enable_auto_assignment = False
+        inbox.save()
+        conversation = open_new()
+        assert conversation.assignee is None
+        inbox.enable_auto_assignment = True  # round robin on from now on
+        inbox.save()
+        unassign = rule(
+            "conversation_updated",
+            name="Desatribui",
+            conditions=[{"attribute_key": "assignee_id", "filter_operator": "is_present"}],
+            actions=[{"action_name": "assign_agent", "action_params": ["nil"]}],
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.conversation_assign_agent(
+                account=account,
+                actor=admin,
+                conversation=conversation,
+                assignee=scenario["comercial2"],
+            )
+        # The rule unassigned it; the queue drain that this set off gave it to someone with the
+        # rule as the cause: the rule did not run again (it would unassign forever).
+        conversation.refresh_from_db()
+        assert conversation.assignee is not None
+        assert AutomationRun.objects.filter(rule=unassign).count() == 1
+        lines = list(
+            Message.objects.filter(conversation=conversation, message_type="activity")
+            .order_by("pk")
+            .values_list("content", flat=True)
+        )
+        assert lines == [
+            "Conversa atribuída a Camila Comercial por Ana Administradora",
+            "Atribuição da conversa removida por Automação (Desatribui)",
+            f"Conversa atribuída a {conversation.assignee.user.name} por Automação",
+        ]
+
+    def test_a_rule_that_keeps_acting_on_one_conversation_is_stopped_for_a_minute(
+        self, account, rule, open_new, django_capture_on_commit_callbacks
+    ):
+        """The loop breaker: whatever gets past the rule-as-cause marking (or a storm of
+        events) stops at LOOP_LIMIT runs of one rule on one conversation within a minute."""
+        from automations import engine
+
+        note = rule(
+            "message_created",
+            name="Nota",
+            actions=[{"action_name": "add_private_note", "action_params": ["Recebida"]}],
+        )
+        start = datetime(2026, 11, 30, 10, 0, tzinfo=SAO_PAULO)
+        with time_machine.travel(start, tick=False) as clock:
+            conversation = open_new()
+
+            def customer_writes():
+                with django_capture_on_commit_callbacks(execute=True):
+                    services.message_receive(
+                        conversation=conversation, incoming=IncomingMessage(content="Oi")
+                    )
+
+            for _ in range(engine.LOOP_LIMIT):
+                clock.shift(timedelta(seconds=5))
+                customer_writes()
+            assert len(notes(conversation)) == engine.LOOP_LIMIT
+            clock.shift(timedelta(seconds=5))  # 0:55, the 11th in 50 s
+            customer_writes()
+            assert len(notes(conversation)) == engine.LOOP_LIMIT  # stopped
+            stopped = AutomationRun.objects.filter(rule=note).order_by("pk").last()
+            assert stopped.matched and stopped.actions_done == []
+            assert stopped.error == (
+                "Não executada: esta regra já agiu 10 vezes nesta conversa no último minuto, "
+                "o que parece um ciclo."
+            )
+            assert AutomationRule.objects.get(pk=note.pk).consecutive_errors == 1
+            clock.shift(timedelta(seconds=11))  # 1:06: the first (at 0:05) is out of the minute
+            customer_writes()
+            assert len(notes(conversation)) == engine.LOOP_LIMIT + 1
+            assert AutomationRule.objects.get(pk=note.pk).consecutive_errors == 0
+
 
 class TestFailures:
     def test_a_transient_failure_is_retried_and_the_rule_then_runs(
