@@ -9,7 +9,8 @@ each rule once; a unique constraint backs it.
 
 Failures: a permanent one (see actions.PERMANENT) is recorded in the run and counts towards the
 rule's switch-off; any other propagates, unless `final_attempt`, so that Celery retries and
-nothing of this attempt stays.
+nothing of this attempt stays. A rule whose stored conditions no longer parse is not evaluated:
+its run records why, as a failure, and the other rules go on.
 
 Loops: what a rule's actions cause carries the rule (`Performer.rule_id`), and rules do not
 trigger on that. Should a loop get past it (or an event storm hit one conversation), a rule that
@@ -104,7 +105,10 @@ def run_rules(
             event_name=event_name,
             dedupe_key=dedupe_key,
         )
-        run.matched = evaluate(rule.rows, facts)
+        if rule.problem:
+            run.error = outcome.errors[rule.pk] = rule.problem
+        else:
+            run.matched = evaluate(rule.rows, facts)
         if run.matched and _looping(rule.pk, conversation_id, facts.at):
             outcome.matched.append(rule.pk)
             run.error = outcome.errors[rule.pk] = _(

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from accounts.models import AccountUser
 from automations.conditions import Condition, validate
 from automations.models import AutomationRule, AutomationRun
+from nexloo.core.errors import ValidationError
 from nexloo.core.tenancy import get_or_not_found
 
 RULES_TTL = 60
@@ -79,6 +82,36 @@ class CachedRule:
     rows: tuple[Condition, ...]
     actions: tuple[dict[str, Any], ...]
     delay_minutes: int | None
+    # Why the stored conditions no longer parse (an attribute or an id that no longer exists):
+    # the engine records it in the rule's run, as a failure, instead of evaluating the rule.
+    problem: str = ""
+
+
+def cached_rule(values: dict[str, Any], *, account_id: int, trusted: bool = True) -> CachedRule:
+    """A stored rule (`pk`, `name`, `event_name`, `conditions`, `actions`, `delay_minutes`) as
+    the engine runs it. `trusted`: the ids were checked when the rule was saved, only the shape
+    is parsed (no queries). Conditions that no longer validate make a rule with a `problem`,
+    never an error: one broken rule must not stop the others, nor the intake."""
+    from automations import conditions
+
+    problem = ""
+    try:
+        with conditions.trusted_ids() if trusted else nullcontext():
+            rows = validate(values["conditions"], account_id=account_id, event=values["event_name"])
+    except ValidationError as exc:
+        rows = []
+        problem = _("The rule's conditions are no longer valid: %(problem)s") % {
+            "problem": " ".join(exc.messages)
+        }
+    return CachedRule(
+        values["pk"],
+        values["name"],
+        values["event_name"],
+        tuple(rows),
+        tuple(values["actions"]),
+        values["delay_minutes"],
+        problem,
+    )
 
 
 def _version_key(account_id: int) -> str:
@@ -100,23 +133,9 @@ def _raw(account_id: int) -> list[dict[str, Any]]:
 
 
 def _parse(account_id: int, raw: list[dict[str, Any]]) -> dict[str, tuple[CachedRule, ...]]:
-    from automations import conditions
-
     by_event: dict[str, list[CachedRule]] = {}
     for rule in raw:
-        # The ids were checked when the rule was saved: only the shape is parsed (no queries).
-        with conditions.trusted_ids():
-            rows = validate(rule["conditions"], account_id=account_id, event=rule["event_name"])
-        by_event.setdefault(rule["event_name"], []).append(
-            CachedRule(
-                rule["pk"],
-                rule["name"],
-                rule["event_name"],
-                tuple(rows),
-                tuple(rule["actions"]),
-                rule["delay_minutes"],
-            )
-        )
+        by_event.setdefault(rule["event_name"], []).append(cached_rule(rule, account_id=account_id))
     return {event: tuple(rules) for event, rules in by_event.items()}
 
 

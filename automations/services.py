@@ -17,7 +17,7 @@ from automations import engine
 from automations.actions import validate_actions
 from automations.conditions import as_stored, build_q, validate
 from automations.models import TIME_EVENTS, AutomationRule, AutomationRun, RuleEvent
-from automations.selectors import CachedRule, rules_version_bump
+from automations.selectors import cached_rule, rules_version_bump
 from conversations.models import Conversation, Status
 from conversations.services.common import lock_conversation
 from nexloo.core.errors import NotFound, ValidationError
@@ -270,14 +270,17 @@ def time_rule_run(
             or _time_key(rule.event_name, since) != dedupe_key
         ):
             return None
-        rows = validate(rule.conditions, account_id=rule.account_id, event=rule.event_name)
-        cached = CachedRule(
-            rule.pk,
-            rule.name,
-            rule.event_name,
-            tuple(rows),
-            tuple(rule.actions),
-            rule.delay_minutes,
+        cached = cached_rule(
+            {
+                "pk": rule.pk,
+                "name": rule.name,
+                "event_name": rule.event_name,
+                "conditions": rule.conditions,
+                "actions": rule.actions,
+                "delay_minutes": rule.delay_minutes,
+            },
+            account_id=rule.account_id,
+            trusted=False,
         )
         return engine.run_rules(
             conversation_id=conversation_id,

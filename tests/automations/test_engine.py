@@ -402,6 +402,43 @@ class TestFailures:
         html = login(admin).get(f"/app/accounts/{account.pk}/settings/automation/").content.decode()
         assert "falhou 5 vezes seguidas e foi desligada" in html
 
+    def test_a_rule_whose_stored_conditions_no_longer_parse_does_not_block_intake(
+        self, account, admin, scenario, rule, inbox, open_new
+    ):
+        broken = rule(name="Antiga", actions=[{"action_name": "resolve_conversation"}])
+        Label.objects.create(account=account, title="nova")
+        labels = rule(
+            name="Etiqueta", actions=[{"action_name": "add_label", "action_params": ["nova"]}]
+        )
+        # Stored before an attribute was dropped (or edited in the database): "cor" no longer
+        # exists.
+        AutomationRule.objects.filter(pk=broken.pk).update(
+            conditions=[{"attribute_key": "cor", "filter_operator": "equal_to", "values": ["x"]}]
+        )
+        selectors.rules_version_bump(account.pk)
+        conversation = services.conversation_open_for(
+            contact_inbox=ContactInboxFactory(inbox=inbox)
+        ).conversation
+        assert redeliver_until_done(tasks.intake, conversation.pk) == 0  # no retry: permanent
+        conversation.refresh_from_db()
+        assert conversation.intake_done_at is not None
+        assert conversation.status == "open"  # the broken rule did nothing
+        assert conversation.assignee is not None  # the inbox's round robin went on
+        assert list(conversation.labels.values_list("title", flat=True)) == ["nova"]
+        run = AutomationRun.objects.get(rule=broken, conversation=conversation)
+        assert not run.matched and run.actions_done == []
+        assert run.error == (
+            "As condições da regra não são mais válidas: Atributo desconhecido: cor."
+        )
+        assert AutomationRun.objects.get(rule=labels, conversation=conversation).matched
+        # It counts towards the switch-off like any other failure.
+        for _ in range(4):
+            open_new()
+        broken.refresh_from_db()
+        assert not broken.active and broken.consecutive_errors == 5
+        assert "Atributo desconhecido: cor." in broken.disabled_reason
+        assert [m.to for m in mail.outbox] == [[admin.user.email]]
+
     def test_a_success_resets_the_count(self, account, admin, scenario, rule, open_new):
         sales = scenario["sales"]
         flaky = rule(
