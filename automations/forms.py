@@ -18,5 +18,10 @@ class RuleForm(forms.Form):
         label=_("After how many minutes"),
         required=False,
         min_value=1,
-        help_text=_("Only for the events that wait: how long the customer has been waiting."),
+        help_text=_(
+            "Only for the events that wait. Waiting for an agent's reply: how long the customer "
+            "has waited since a message nobody answered. No reply after assignment: how long "
+            "since the conversation was assigned, with the customer waiting; once per "
+            "assignment, and not at all once an agent has replied after it."
+        ),
     )

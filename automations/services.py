@@ -18,7 +18,7 @@ from automations.actions import validate_actions
 from automations.conditions import as_stored, build_q, validate
 from automations.models import TIME_EVENTS, AutomationRule, AutomationRun, RuleEvent
 from automations.selectors import cached_rule, rules_version_bump
-from conversations.models import Conversation, Status
+from conversations.models import Conversation, Message, MessageType, Status
 from conversations.services.common import lock_conversation
 from nexloo.core.errors import NotFound, ValidationError
 from nexloo.core.tasks import enqueue
@@ -159,8 +159,6 @@ def rules_run_for_event(
     """The rules of a conversation or message event, under the inbox's then the conversation's
     lock (actions may route the conversation). None when the conversation is gone."""
     if conversation_id is None and message_id is not None:
-        from conversations.models import Message
-
         conversation_id = (
             Message.objects.filter(pk=message_id).values_list("conversation_id", flat=True).first()
         )
@@ -198,19 +196,37 @@ def _time_key(event_name: str, since: datetime) -> str:
     return f"{prefix}:{since.isoformat()}"
 
 
+def _agent_replies():
+    """Agents' replies: what stops the customer waiting (see conversations' `_touch`)."""
+    return Message.objects.filter(
+        message_type=MessageType.OUTGOING, private=False, sender_user__isnull=False
+    )
+
+
 def _due(rule: AutomationRule, at: datetime):
     """Conversations of the rule's account whose waiting period has lasted the rule's delay and
-    that the rule has not fired on in this period (a run since the period began)."""
+    that the rule has not fired on in this period (a run since the period began).
+
+    - conversation_waiting: the customer has waited N minutes for an agent's reply; once per
+      waiting period (an agent's reply ends it, the customer's next message starts another).
+    - assignee_no_reply: N minutes after the assignment, the customer waits (for N minutes at
+      least) and no agent has replied since the assignment; once per assignment. Once an agent
+      replied after it, it does not fire again until the next assignment: a later wait is
+      conversation_waiting's to watch.
+    """
     field = _since_field(rule.event_name)
+    limit = at - timedelta(minutes=rule.delay_minutes or 0)
     qs = Conversation.objects.filter(
         account_id=rule.account_id,
         status=Status.OPEN,
         intake_done_at__isnull=False,
-        waiting_since__isnull=False,
-        **{f"{field}__lte": at - timedelta(minutes=rule.delay_minutes or 0)},
+        waiting_since__lte=limit,
     )
     if rule.event_name == RuleEvent.ASSIGNEE_NO_REPLY:
-        qs = qs.filter(assignee__isnull=False)
+        replied = _agent_replies().filter(
+            conversation_id=OuterRef("pk"), created_at__gte=OuterRef("assigned_at")
+        )
+        qs = qs.filter(assignee__isnull=False, assigned_at__lte=limit).exclude(Exists(replied))
     return qs.exclude(
         Exists(
             AutomationRun.objects.filter(
@@ -270,6 +286,13 @@ def time_rule_run(
             or _time_key(rule.event_name, since) != dedupe_key
         ):
             return None
+        if (
+            rule.event_name == RuleEvent.ASSIGNEE_NO_REPLY
+            and _agent_replies()
+            .filter(conversation_id=conversation_id, created_at__gte=since)
+            .exists()
+        ):
+            return None  # an agent replied after the assignment (since it was queued)
         cached = cached_rule(
             {
                 "pk": rule.pk,

@@ -597,6 +597,78 @@ class TestOnTheClock:
         conversation.refresh_from_db()
         assert conversation.team == scenario["sales"]
 
+    def test_no_reply_after_assignment_does_not_fire_once_an_agent_replied(
+        self, account, admin, inbox, rule, scenario
+    ):
+        """Once per assignment, and only while nobody has replied since it: a wait that starts
+        after the reply is the "Waiting for an agent's reply" rule's to watch."""
+        rule(
+            "assignee_no_reply",
+            delay_minutes=15,
+            actions=[{"action_name": "add_private_note", "action_params": ["Sem resposta"]}],
+        )
+        with time_machine.travel(self.START, tick=False) as clock:
+            conversation = self.waiting_conversation(inbox)
+            assignee = conversation.assignee
+            clock.shift(timedelta(minutes=1))
+            services.message_send(
+                account=account, actor=assignee, conversation=conversation, content="Olá, já vejo"
+            )
+            clock.shift(timedelta(minutes=60))
+            services.message_receive(
+                conversation=conversation, incoming=IncomingMessage(content="Mais uma coisa")
+            )
+            clock.shift(timedelta(minutes=1))
+            assert rule_tasks.time_rules.apply().get() == 0
+            clock.shift(timedelta(minutes=30))  # the customer has now waited 31 minutes
+            assert rule_tasks.time_rules.apply().get() == 0
+            assert notes(conversation) == []
+            # A new assignment is a new period: nobody replies within 15 minutes, it fires.
+            other = [scenario["comercial2"], scenario["comercial3"]]
+            services.conversation_assign_agent(
+                account=account,
+                actor=admin,
+                conversation=conversation,
+                assignee=other[0] if assignee != other[0] else other[1],
+            )
+            clock.shift(timedelta(minutes=14))
+            assert rule_tasks.time_rules.apply().get() == 0
+            clock.shift(timedelta(minutes=2))
+            assert rule_tasks.time_rules.apply().get() == 1
+            clock.shift(timedelta(minutes=5))
+            assert rule_tasks.time_rules.apply().get() == 0  # once per assignment
+        assert notes(conversation) == ["Sem resposta"]
+
+    def test_no_reply_after_assignment_rechecks_when_its_task_runs(
+        self, account, inbox, rule, scenario
+    ):
+        """Queued by beat, then the agent replies before the worker takes the task: nothing."""
+        no_reply = rule(
+            "assignee_no_reply",
+            delay_minutes=15,
+            actions=[{"action_name": "add_private_note", "action_params": ["Sem resposta"]}],
+        )
+        with time_machine.travel(self.START, tick=False) as clock:
+            conversation = self.waiting_conversation(inbox)
+            clock.shift(timedelta(minutes=16))
+            key = f"assigned:{conversation.assigned_at.isoformat()}"
+            services.message_receive(
+                conversation=conversation, incoming=IncomingMessage(content="Oi?")
+            )
+            services.message_send(
+                account=account, actor=conversation.assignee, conversation=conversation,
+                content="Estou aqui",
+            )  # fmt: skip
+            services.message_receive(
+                conversation=conversation, incoming=IncomingMessage(content="Ótimo")
+            )
+            assert Conversation.objects.get(pk=conversation.pk).waiting_since is not None
+            assert (
+                rule_tasks.run_time_rule.apply(args=[no_reply.pk, conversation.pk, key]).get() == 0
+            )
+        assert notes(conversation) == []
+        assert not AutomationRun.objects.filter(rule=no_reply).exists()
+
 
 def test_the_run_log_is_pruned(account, scenario, reception_rule, rule, open_new):
     nobody = {"attribute_key": "name", "filter_operator": "equal_to", "values": ["ninguém"]}
