@@ -79,10 +79,20 @@ def rule_create(*, account: Account, actor: AccountUser | None, **fields: Any) -
 def rule_update(
     *, account: Account, actor: AccountUser | None, rule: AutomationRule, **changes: Any
 ) -> AutomationRule:
+    """Changes a rule; the whole rule must then be valid. Switching it off, and nothing else,
+    always works (see rule_set_active)."""
     require_admin(actor, account)
     if rule.account_id != account.pk:
         raise NotFound("rule not found")
     rule = AutomationRule.objects.select_for_update().get(pk=rule.pk)
+    if set(changes) == {"active"} and not changes["active"]:
+        # A rule whose team or label was deleted since must still be switched off: nothing is
+        # validated, since nothing else changes.
+        if rule.active:
+            rule.active = False
+            rule.save(update_fields=["active", "updated_at"])
+            _changed(account)
+        return rule
     current = {f: getattr(rule, f) for f in EDITABLE}
     clean = _clean(account, {**current, **changes})
     for name, value in clean.items():
@@ -100,6 +110,8 @@ def rule_update(
 def rule_set_active(
     *, account: Account, actor: AccountUser | None, rule: AutomationRule, active: bool
 ) -> AutomationRule:
+    """The on/off switch. Off always works; on requires the rule to be valid as it is stored
+    (a ValidationError names what to fix)."""
     return rule_update(account=account, actor=actor, rule=rule, active=active)
 
 

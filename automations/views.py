@@ -157,7 +157,12 @@ class RuleToggleView(AdminRequiredMixin, View):
                 account=self.account, actor=self.membership, rule=rule, active=not rule.active
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            # Only switching on can fail: the rule as stored is no longer valid.
+            messages.error(
+                request,
+                _("Rule %(name)s cannot be switched on: %(problems)s Edit it to fix this.")
+                % {"name": rule.name, "problems": " ".join(exc.messages)},
+            )
         else:
             text = (
                 _("Rule %(name)s switched on.") if rule.active else _("Rule %(name)s switched off.")

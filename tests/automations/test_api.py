@@ -138,3 +138,24 @@ def test_an_id_beyond_a_bigint_is_422_naming_the_row(account, admin_api, payload
     assert updated.status_code == 422, updated.content
     assert updated.json()["errors"][0]["field"] == "actions[0].action_params"
     assert AutomationRule.objects.get().actions == payload["actions"]
+
+
+def test_a_rule_whose_team_was_deleted_can_always_be_switched_off(
+    account, admin_api, scenario, reception_rule
+):
+    scenario["reception"].delete()  # the rule's action now names a team that does not exist
+    one = f"{base(account)}/{reception_rule.pk}"
+    off = admin_api.patch(one, {"active": False}, format="json")
+    assert off.status_code == 200, off.content
+    assert off.json()["payload"]["active"] is False
+    assert not AutomationRule.objects.get(pk=reception_rule.pk).active
+    # Switching on needs a valid rule: 422 naming what to fix, and it stays off.
+    on = admin_api.patch(one, {"active": True}, format="json")
+    assert on.status_code == 422
+    assert on.json()["errors"][0]["field"] == "actions[0].action_params"
+    assert on.json()["message"] == "Escolha um dos times desta conta."
+    assert not AutomationRule.objects.get(pk=reception_rule.pk).active
+    # Anything else changed together with "off" is validated as usual.
+    renamed = admin_api.patch(one, {"active": False, "name": "Outra"}, format="json")
+    assert renamed.status_code == 422
+    assert AutomationRule.objects.get(pk=reception_rule.pk).name == "Tudo para a Recepção"

@@ -140,6 +140,23 @@ def test_switch_clone_delete_and_runs(login, account, admin, scenario, reception
     assert 'value="open" checked' in html
 
 
+def test_the_switch_turns_off_a_rule_whose_team_was_deleted(
+    login, account, admin, scenario, reception_rule
+):
+    scenario["reception"].delete()
+    client = login(admin)
+    response = client.post(url("toggle", account, reception_rule.pk), follow=True)
+    assert not AutomationRule.objects.get(pk=reception_rule.pk).active
+    assert "Regra Tudo para a Recepção desligada." in response.content.decode()
+    # On again: refused with what to fix, and it stays off.
+    response = client.post(url("toggle", account, reception_rule.pk), follow=True)
+    assert not AutomationRule.objects.get(pk=reception_rule.pk).active
+    assert (
+        "A regra Tudo para a Recepção não pode ser ligada: Escolha um dos times desta conta. "
+        "Edite-a para corrigir."
+    ) in response.content.decode()
+
+
 def test_agents_get_403_and_another_account_404(
     login, account, agent, outsider, other_account, reception_rule
 ):
