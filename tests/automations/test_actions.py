@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -96,6 +97,42 @@ def test_assign_team_and_unassign(scenario, run_on):
     assert conversation.team == scenario["sales"]
     assert conversation.assignee.team_memberships.filter(team=scenario["sales"]).exists()
     assert lines(conversation)[0] == "Atribuída ao time Comercial por Automação (Regra de teste)"
+
+
+def test_assign_team_nil_and_assign_agent_nil_take_the_conversation_out(
+    account, admin, inbox, scenario, rule, open_new, django_capture_on_commit_callbacks
+):
+    inbox.enable_auto_assignment = False  # nobody picks it up again afterwards
+    inbox.save()
+    conversation = open_new()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.conversation_forward(
+            account=account,
+            actor=admin,
+            conversation=conversation,
+            team=scenario["sales"],
+            assignee=scenario["comercial1"],
+        )
+    rule(
+        "conversation_updated",
+        name="Devolve",
+        conditions=[
+            {"attribute_key": "priority", "filter_operator": "equal_to", "values": ["low"]}
+        ],
+        actions=[act("assign_team", "nil"), act("assign_agent", "nil")],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.conversation_priority_set(
+            account=account, actor=admin, conversation=conversation, priority="low"
+        )
+    conversation.refresh_from_db()
+    assert (conversation.team, conversation.assignee) == (None, None)
+    run = AutomationRun.objects.get(rule__name="Devolve")
+    assert run.actions_done == ["assign_team:-", "assign_agent:-"] and not run.error
+    assert lines(conversation)[-2:] == [
+        "Removida do time Comercial por Automação (Devolve)",
+        "Atribuição da conversa removida por Automação (Devolve)",
+    ]
 
 
 def test_assign_agent_member_or_administrator_only(account, admin, scenario, rule, open_new):
@@ -243,6 +280,32 @@ def test_a_webhook_receiver_that_is_down_is_tried_again_with_the_same_delivery_i
             rule_tasks.send_webhook.apply(args=args, retries=attempt, task_id="d-1").get()
     assert rule_tasks.send_webhook.apply(args=args, retries=2, task_id="d-1").get() == 200
     assert [r["headers"]["X-Chatwoot-Delivery"] for r in receiver.received] == ["d-1"] * 3
+
+
+def test_a_webhook_receiver_that_never_answers_times_out_and_is_tried_again(
+    account, admin, settings
+):
+    """A server that takes the connection and says nothing: the post gives up after
+    WEBHOOK_TIMEOUT_SECONDS, as a transient error (the task retries), instead of holding the
+    worker."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.3
+    silent = socket.create_server(("127.0.0.1", 0))  # the kernel accepts; nobody reads
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/hook"
+    try:
+        with pytest.raises(webhooks.TransientWebhookError, match="timed out"):
+            webhooks.post(url, {"event": "conversation_created"}, secret="x")
+        made = rule_services.rule_create(
+            account=account,
+            actor=admin,
+            name="Webhook",
+            event_name="conversation_created",
+            actions=[act("send_webhook_event", url)],
+        )
+        with pytest.raises(Retry):
+            rule_tasks.send_webhook.apply(args=[made.pk, url, {"event": "x"}], task_id="d-2").get()
+    finally:
+        silent.close()
 
 
 def actions_error(actions, account) -> dict:

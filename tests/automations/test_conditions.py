@@ -12,7 +12,9 @@ import time_machine
 from django.utils import timezone, translation
 
 from automations.conditions import Facts, build_q, changes_from, evaluate, validate
-from conversations.models import Conversation, ConversationLabel, Label, Message
+from conversations import services
+from conversations.models import Contact, Conversation, ConversationLabel, Label, Message
+from inboxes.schedule import CLOSED, DayHours
 from inboxes.services import inbox_schedule_set
 from nexloo.core.errors import ValidationError
 from tests.factories import (
@@ -23,7 +25,7 @@ from tests.factories import (
     InboxFactory,
     TeamFactory,
 )
-from tests.inboxes.schedules import CENARIO_4
+from tests.inboxes.schedules import CENARIO_4, hours
 
 pytestmark = pytest.mark.django_db
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -57,7 +59,7 @@ def world(account, admin):
             "Mariana Souza",
             "+5511987650001",
             "mariana@exemplo.com.br",
-            {"cidade": "Campinas"},
+            {"cidade": "Campinas", "compras": 7},
             status="open",
             priority="high",
             team=reception,
@@ -70,6 +72,7 @@ def world(account, admin):
             "Ana Mariana",
             "+5511912340003",
             "ana@outra.com.br",
+            {"cidade": "São Paulo", "compras": 2},
             status="resolved",
             priority="low",
             team=sales,
@@ -150,6 +153,8 @@ CASES = [
     (cond("phone_number", "contains", ["98765"]), {"A"}),
     (cond("phone_number", "equal_to", ["+5521912340002"]), {"B"}),
     (cond("email", "equal_to", ["MARIANA@exemplo.com.br"]), {"A"}),
+    (cond("email", "not_equal_to", ["mariana@exemplo.com.br"]), {"B", "C"}),
+    (cond("email", "starts_with", ["ANA@"]), {"C"}),
     (cond("email", "contains", ["exemplo"]), {"A"}),
     (cond("email", "does_not_contain", ["exemplo"]), {"B", "C"}),
     (cond("email", "is_present"), {"A", "C"}),
@@ -170,6 +175,15 @@ CASES = [
     (cond("pedidos", "is_less_than", [5], custom="conversation_attribute"), {"C"}),
     (cond("pedidos", "equal_to", ["12"], custom="conversation_attribute"), {"A"}),
     (cond("cidade", "equal_to", ["campinas"], custom="contact_attribute"), {"A"}),
+    (cond("cidade", "not_equal_to", ["campinas"], custom="contact_attribute"), {"B", "C"}),
+    (cond("cidade", "contains", ["PAULO"], custom="contact_attribute"), {"C"}),
+    (cond("cidade", "does_not_contain", ["paulo"], custom="contact_attribute"), {"A", "B"}),
+    (cond("cidade", "starts_with", ["cam"], custom="contact_attribute"), {"A"}),
+    (cond("cidade", "is_present", custom="contact_attribute"), {"A", "C"}),
+    (cond("cidade", "is_not_present", custom="contact_attribute"), {"B"}),
+    (cond("compras", "is_greater_than", [5], custom="contact_attribute"), {"A"}),
+    (cond("compras", "is_less_than", [5], custom="contact_attribute"), {"C"}),
+    (cond("compras", "equal_to", ["2"], custom="contact_attribute"), {"C"}),
 ]
 
 
@@ -180,6 +194,18 @@ CASES = [
 )
 def test_each_attribute_and_operator_on_both_faces(world, condition, expected):
     assert both_faces(world, [condition]) == expected
+
+
+def test_phone_operators_with_a_contact_without_a_phone(world):
+    Contact.objects.filter(pk=world["B"].contact_id).update(phone_number="")
+    assert both_faces(world, [cond("phone_number", "not_equal_to", ["+5511987650001"])]) == {
+        "B",
+        "C",
+    }
+    assert both_faces(world, [cond("phone_number", "does_not_contain", ["98765"])]) == {"B", "C"}
+    assert both_faces(world, [cond("phone_number", "does_not_contain", ["+55"])]) == {"B"}
+    assert both_faces(world, [cond("phone_number", "is_present")]) == {"A", "C"}
+    assert both_faces(world, [cond("phone_number", "is_not_present")]) == {"B"}
 
 
 def test_ids_teams_agents_inboxes_and_labels(world):
@@ -215,6 +241,31 @@ def test_within_business_hours_follows_the_inbox_hours(world, admin):
     assert both_faces(world, outside, at=NOW) == set()
     assert both_faces(world, within, at=sunday) == set()
     assert both_faces(world, outside, at=sunday) == {"A", "B", "C"}
+
+
+def test_within_business_hours_follows_the_inbox_dated_exceptions(world, admin):
+    """A holiday closes an open weekday; special hours open a Sunday; other days keep the week."""
+    monday_holiday = NOW.date()  # 2026-11-30
+    sunday = datetime(2026, 11, 29, 10, 0, tzinfo=SAO_PAULO)
+    tuesday = NOW + timedelta(days=1)
+    inbox_schedule_set(
+        account=world["account"],
+        actor=admin,
+        inbox=world["inbox"],
+        weekly=CENARIO_4,
+        exceptions={
+            monday_holiday: (DayHours(mode=CLOSED), "Feriado"),
+            sunday.date(): (hours(("09:00", "12:00")), "Plantão"),
+        },
+        enabled=True,
+    )
+    within = [cond("within_business_hours", "equal_to", [True])]
+    outside = [cond("within_business_hours", "equal_to", [False])]
+    assert both_faces(world, within, at=NOW) == set()  # Monday 10:00, but a holiday
+    assert both_faces(world, outside, at=NOW) == {"A", "B", "C"}
+    assert both_faces(world, within, at=sunday) == {"A", "B", "C"}  # the Sunday shift
+    assert both_faces(world, within, at=sunday + timedelta(hours=3)) == set()  # 13:00
+    assert both_faces(world, within, at=tuesday) == {"A", "B", "C"}  # the week as usual
 
 
 def test_and_binds_before_or_in_the_rows_order(world):
@@ -270,6 +321,98 @@ def test_message_attributes_and_changes_in_memory(world):
     assert not check([to_resolved], changed={}, event="conversation_updated")
     reopened = {**to_resolved, "values": {"from": ["resolved"], "to": ["open"]}}
     assert not check([reopened], changed=changed, event="conversation_updated")
+
+
+def notes(conversation) -> list[str]:
+    return list(
+        Message.objects.filter(conversation=conversation, private=True)
+        .order_by("pk")
+        .values_list("content", flat=True)
+    )
+
+
+def changed_rule(rule, key, name, *, to, from_=()):
+    return rule(
+        "conversation_updated",
+        name=name,
+        conditions=[
+            {
+                "attribute_key": key,
+                "filter_operator": "attribute_changed",
+                "values": {"from": list(from_), "to": list(to)},
+            }
+        ],
+        actions=[{"action_name": "add_private_note", "action_params": [name]}],
+    )
+
+
+def test_attribute_changed_end_to_end_through_the_events(
+    account, admin, inbox, scenario, rule, open_new, django_capture_on_commit_callbacks
+):
+    """Priority, team and assignee changes made by a person reach the rules as the event's
+    changed_attributes (the listener, the task, the engine), and only the change named matches."""
+    inbox.enable_auto_assignment = False  # only the changes this test makes
+    inbox.save()
+    scenario["sales"].allow_auto_assign = False
+    scenario["sales"].save()
+    conversation = open_new()
+    sales, reception = scenario["sales"], scenario["reception"]
+    camila, caio = scenario["comercial2"], scenario["comercial3"]
+    changed_rule(rule, "priority", "Ficou urgente", to=["urgent"])
+    changed_rule(rule, "team_id", "Foi para o Comercial", to=[sales.pk])
+    changed_rule(
+        rule, "assignee_id", "Da Camila para o Caio", from_=[camila.user_id], to=[caio.user_id]
+    )
+
+    def as_admin(service, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            service(account=account, actor=admin, conversation=conversation, **kwargs)
+
+    as_admin(services.conversation_priority_set, priority="low")
+    assert notes(conversation) == []
+    as_admin(services.conversation_priority_set, priority="urgent")
+    assert notes(conversation) == ["Ficou urgente"]
+    as_admin(services.conversation_priority_set, priority="high")  # from urgent: no match
+    as_admin(services.conversation_assign_agent, assignee=caio)  # from nobody: no match
+    as_admin(services.conversation_assign_agent, assignee=camila)
+    assert notes(conversation) == ["Ficou urgente"]
+    as_admin(services.conversation_assign_agent, assignee=caio)
+    assert notes(conversation) == ["Ficou urgente", "Da Camila para o Caio"]
+    as_admin(services.conversation_assign_team, team=reception)  # Caio leaves: unassigned
+    assert notes(conversation) == ["Ficou urgente", "Da Camila para o Caio"]
+    as_admin(services.conversation_assign_team, team=sales)
+    assert notes(conversation) == ["Ficou urgente", "Da Camila para o Caio", "Foi para o Comercial"]
+
+
+def test_the_conversation_opened_event(
+    account, admin, scenario, rule, open_new, django_capture_on_commit_callbacks
+):
+    """Conversa Aberta: a conversation that becomes open (from pending or resolved), not one
+    created open nor one that stays open."""
+    opened = rule(
+        "conversation_opened",
+        name="Aberta",
+        actions=[{"action_name": "add_private_note", "action_params": ["Aberta de novo"]}],
+    )
+    conversation = open_new()
+    assert not opened.runs.exists()
+
+    def status(value):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.conversation_status_set(
+                account=account, actor=admin, conversation=conversation, status=value
+            )
+
+    status("pending")
+    assert notes(conversation) == []
+    status("open")
+    assert notes(conversation) == ["Aberta de novo"]
+    status("open")  # already open
+    assert notes(conversation) == ["Aberta de novo"]
+    status("resolved")
+    status("open")
+    assert notes(conversation) == ["Aberta de novo"] * 2
+    assert opened.runs.filter(matched=True).count() == 2
 
 
 def validation_error(conditions, account, event="conversation_created"):
