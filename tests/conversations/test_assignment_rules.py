@@ -239,7 +239,7 @@ class TestResolvedMeanwhile:
         calls = []
 
         def open_then_resolve(**kwargs):
-            opened = real_open(**kwargs)
+            opened, created = real_open(**kwargs)
             if not calls:  # an agent resolves it right after the webhook found it
                 services.conversation_status_set(
                     account=account,
@@ -248,7 +248,7 @@ class TestResolvedMeanwhile:
                     status=Status.RESOLVED,
                 )
             calls.append(opened.pk)
-            return opened
+            return opened, created
 
         first = open_conversation(inbox)
         monkeypatch.setattr(inbound, "open_conversation", open_then_resolve)
