@@ -619,6 +619,34 @@ class TestMessagesList:
         assert row["sender"] == {"id": sofia.user_id, "name": "Sofia Secretária", "type": "user"}
         assert row["sender_type"] == "user"
 
+    def test_meta_is_chatwoots(self, sofia_api, account, conversation, sofia):
+        """messages/index.json.jbuilder: the conversation's additional attributes, and its
+        assignee as Chatwoot pushes a user (with the agent's fields besides)."""
+        seen = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+        Conversation.objects.filter(pk=conversation.pk).update(
+            assignee=sofia, additional_attributes={"origem": "site"}, agent_last_seen_at=seen
+        )
+        meta = sofia_api.get(conv_url(conversation, "messages")).json()["meta"]
+        assert meta["additional_attributes"] == {"origem": "site"}
+        assert meta["assignee"] == {
+            "id": sofia.user_id,
+            "name": "Sofia Secretária",
+            "available_name": sofia.user.available_name,
+            "avatar_url": "",
+            "type": "user",
+            "availability_status": "online",
+            "thumbnail": "",
+            "email": sofia.user.email,
+            "role": "agent",
+            "account_id": account.pk,
+            "auto_offline": False,
+            "custom_role_id": None,
+        }
+        # One "seen by the agents" time in Nexloo: both of Chatwoot's carry it.
+        assert meta["agent_last_seen_at"] == meta["assignee_last_seen_at"] == seen.isoformat()
+        listed = sofia_api.get(url(account, "conversations")).json()["data"]["payload"][0]
+        assert listed["meta"]["assignee"] == meta["assignee"]  # the same shape everywhere
+
     def test_query_count_does_not_grow(
         self, sofia_api, account, conversation, sofia, django_assert_num_queries
     ):

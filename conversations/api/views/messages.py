@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
 from rest_framework.response import Response
 
 from conversations import selectors, services
 from conversations.api.serializers import (
-    ContactSerializer,
     MessageCreateSerializer,
+    MessageListMetaSerializer,
     MessageSerializer,
 )
 from conversations.api.views.base import ConversationScoped
@@ -26,7 +25,7 @@ class MessagesView(ConversationScoped):
         parameters=[OpenApiParameter("before", int), OpenApiParameter("after", int)],
         responses=inline_serializer(
             "MessageList",
-            {"meta": serializers.DictField(), "payload": MessageSerializer(many=True)},
+            {"meta": MessageListMetaSerializer(), "payload": MessageSerializer(many=True)},
         ),
     )
     def get(self, request, account_id: int, conversation_id: int):
@@ -41,22 +40,9 @@ class MessagesView(ConversationScoped):
         messages = selectors.messages_page(
             conversation=conversation, before=number("before"), after=number("after")
         )
-        meta = {
-            "labels": [label.title for label in conversation.labels.all()],
-            "contact": ContactSerializer(conversation.contact).data,
-            "assignee": {
-                "id": conversation.assignee.user_id,
-                "name": conversation.assignee.user.name,
-            }
-            if conversation.assignee_id
-            else None,
-            "agent_last_seen_at": conversation.agent_last_seen_at.isoformat()
-            if conversation.agent_last_seen_at
-            else None,
-        }
         return Response(
             {
-                "meta": meta,
+                "meta": MessageListMetaSerializer(conversation).data,
                 "payload": MessageSerializer(
                     messages,
                     many=True,
