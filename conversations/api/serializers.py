@@ -377,11 +377,14 @@ class MessageSerializer(serializers.ModelSerializer):
     )
     def get_conversation(self, obj) -> dict:
         """Chatwoot's `conversation` block of a message. `context["conversation"]` is the
-        conversation when the caller has it (with its `unread_count` annotated, if known)."""
+        conversation when the caller has it; its unread count is `context["unread_count"]`, or
+        the conversation's own (`selectors.conversation_get` and `with_list_data` annotate it):
+        never a made-up 0."""
         conversation = self.context.get("conversation") or obj.conversation
+        unread = self.context.get("unread_count")
         return {
             "assignee_id": conversation.assignee.user_id if conversation.assignee_id else None,
-            "unread_count": self.context.get("unread_count", 0),
+            "unread_count": conversation.unread_count if unread is None else unread,
             "last_activity_at": ts(conversation.last_activity_at),
             "contact_inbox": {"source_id": conversation.contact_inbox.source_id},
         }

@@ -29,7 +29,7 @@ class MessagesView(ConversationScoped):
         ),
     )
     def get(self, request, account_id: int, conversation_id: int):
-        conversation = self.conversation()
+        conversation = self.conversation()  # with its unread count
 
         def number(name):
             try:
@@ -89,17 +89,23 @@ class MessagesView(ConversationScoped):
             )
         if celery_app.conf.task_always_eager or data["message_type"] == "incoming":
             # Without a worker the delivery ran after the commit, in this request: show its
-            # outcome (and an incoming message's conversation as stored).
+            # outcome (and an incoming message's conversation as stored, its unread count too).
             message = selectors.message_get(conversation=conversation, message_id=message.pk)
             conversation = self.reload()
+            unread = conversation.unread_count
         else:
             # The reply as stored, and its conversation as the service left it (read under
-            # its lock, with its contact identity and assignee): nothing to read again.
+            # its lock, with its contact identity and assignee): only its unread count to read.
             conversation = message.conversation
+            unread = selectors.unread_count(conversation=conversation)
         return Response(
             MessageSerializer(
                 message,
-                context={"display_id": conversation.display_id, "conversation": conversation},
+                context={
+                    "display_id": conversation.display_id,
+                    "conversation": conversation,
+                    "unread_count": unread,
+                },
             ).data
         )
 
@@ -109,7 +115,7 @@ class MessageDetailView(ConversationScoped):
 
     @extend_schema(operation_id="deleteAMessage", tags=["Messages"], responses=MessageSerializer)
     def delete(self, request, account_id: int, conversation_id: int, message_id: int):
-        conversation = self.conversation()
+        conversation = self.conversation()  # with its unread count (a deletion keeps the line)
         message = selectors.message_get(conversation=conversation, message_id=message_id)
         message = services.message_delete(
             account=self.account, actor=self.membership, message=message
