@@ -152,8 +152,9 @@ def _last_message(field: str) -> Subquery:
     )
 
 
-def with_list_data(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """What a conversation list row shows, in the same query (plus one prefetch for labels)."""
+def _unread_count() -> Coalesce:
+    """Chatwoot's `unread_count` of the outer conversation, as a subquery: its incoming messages
+    since the agents last saw it (all of them if never seen)."""
     unread = (
         Message.objects.filter(conversation=OuterRef("pk"), message_type=MessageType.INCOMING)
         .filter(
@@ -165,6 +166,20 @@ def with_list_data(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    return Coalesce(Subquery(unread, output_field=IntegerField()), 0)
+
+
+def unread_count(*, conversation: Conversation) -> int:
+    """The same count for a conversation read without it (one query); the conversations of
+    `with_list_data` and `conversation_get` carry it as `unread_count` already."""
+    messages = Message.objects.filter(conversation=conversation, message_type=MessageType.INCOMING)
+    if conversation.agent_last_seen_at is not None:
+        messages = messages.filter(created_at__gt=conversation.agent_last_seen_at)
+    return messages.count()
+
+
+def with_list_data(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """What a conversation list row shows, in the same query (plus one prefetch for labels)."""
     return (
         qs.select_related("inbox", "contact", "contact_inbox", "assignee__user", "team")
         .annotate(
@@ -176,7 +191,7 @@ def with_list_data(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
                 .order_by("-created_at", "-id")
                 .values("pk")[:1]
             ),
-            unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
+            unread_count=_unread_count(),
         )
         .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("title")))
         .order_by("-last_activity_at", "-id")
@@ -369,9 +384,12 @@ def _counts_key(membership: AccountUser, f: ConversationFilter) -> str:
 
 
 def conversation_get(*, membership: AccountUser, display_id: int | str) -> Conversation:
+    """A conversation the person may see, as the detail endpoints show it (with its
+    `unread_count`, in the same query)."""
     conversations = (
         visible_conversations(membership=membership)
         .select_related("inbox", "contact", "assignee__user", "team", "account", "contact_inbox")
+        .annotate(unread_count=_unread_count())
         .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("title")))
     )
     return get_or_not_found(conversations, display_id=display_id)

@@ -383,6 +383,14 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"userApiKey": []}],
+    # Choice sets used by several components: named once, so that a new component using one
+    # does not rename it (drf-spectacular falls back to hashed names on such collisions).
+    "ENUM_NAME_OVERRIDES": {
+        "AccountLocaleEnum": "accounts.models.Language.choices",
+        "AccountStatusEnum": "accounts.api.serializers.ACCOUNT_STATUSES",
+        "AgentAvailabilityStatusEnum": ["online", "busy", "offline"],
+        "ContactDetailAvailabilityStatusEnum": ["online", "offline"],
+    },
 }
 
 # --- Realtime ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from accounts.models import Account, AccountUser, Language, Role, User
 
 AVAILABILITY_INPUT = ["online", "available", "busy", "offline"]
 AVAILABILITY_OUTPUT = ["online", "busy", "offline"]  # Chatwoot's server enum
+ACCOUNT_STATUSES = Account.Status.choices  # named in the schema (settings.ENUM_NAME_OVERRIDES)
 
 
 class AgentSerializer(serializers.Serializer):
@@ -22,6 +23,7 @@ class AgentSerializer(serializers.Serializer):
     confirmed = serializers.SerializerMethodField()
     email = serializers.EmailField(source="user.email")
     available_name = serializers.CharField(source="user.available_name")
+    custom_attributes = serializers.JSONField(source="user.custom_attributes")
     name = serializers.CharField(source="shown_name")
     role = serializers.ChoiceField(choices=Role.choices)
     thumbnail = serializers.SerializerMethodField()
@@ -101,10 +103,43 @@ class AccountSerializer(serializers.ModelSerializer):
             "features",
         ]
 
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "auto_resolve_after": {"type": "integer", "nullable": True},
+                "auto_resolve_message": {"type": "string", "nullable": True},
+                "auto_resolve_ignore_waiting": {"type": "boolean", "nullable": True},
+            },
+        }
+    )
     def get_settings(self, obj: Account) -> dict:
-        return {}
+        # Nexloo has no auto-resolve: Chatwoot's settings as they are with it switched off.
+        return {
+            "auto_resolve_after": None,
+            "auto_resolve_message": None,
+            "auto_resolve_ignore_waiting": None,
+        }
 
     def get_features(self, obj: Account) -> list[str]:
+        return []
+
+
+class AccountShowSerializer(AccountSerializer):
+    """`GET /api/v1/accounts/{id}`: Chatwoot's `account_show_response`. No Chatwoot release is
+    known here (null, as Chatwoot's own before its version check ran), and no enterprise
+    feature is subscribed."""
+
+    latest_chatwoot_version = serializers.SerializerMethodField()
+    subscribed_features = serializers.SerializerMethodField()
+
+    class Meta(AccountSerializer.Meta):
+        fields = [*AccountSerializer.Meta.fields, "latest_chatwoot_version", "subscribed_features"]
+
+    def get_latest_chatwoot_version(self, obj: Account) -> str | None:
+        return None
+
+    def get_subscribed_features(self, obj: Account) -> list[str]:
         return []
 
 
@@ -126,6 +161,15 @@ class ProfileAccountSerializer(serializers.Serializer):
     availability = serializers.SerializerMethodField()
     availability_status = serializers.SerializerMethodField()
     auto_offline = serializers.BooleanField()
+    custom_role_id = serializers.SerializerMethodField()
+    custom_role = serializers.SerializerMethodField()
+
+    def get_custom_role_id(self, obj: AccountUser) -> int | None:
+        return None  # no custom roles
+
+    @extend_schema_field({"type": "object", "nullable": True})
+    def get_custom_role(self, obj: AccountUser) -> dict | None:
+        return None
 
     def get_permissions(self, obj: AccountUser) -> list[str]:
         return ["administrator"] if obj.role == Role.ADMINISTRATOR else ["agent"]

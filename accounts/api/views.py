@@ -17,6 +17,7 @@ from accounts.api.authentication import PlatformTokenAuthentication
 from accounts.api.base import AccountAPIView
 from accounts.api.serializers import (
     AccountSerializer,
+    AccountShowSerializer,
     AccountUpdateSerializer,
     AccountUserCreateSerializer,
     AccountUserDeleteSerializer,
@@ -104,9 +105,11 @@ class AccountView(AccountAPIView):
     def scoped_queryset(self, account):
         return type(account).objects.filter(pk=account.pk)
 
-    @extend_schema(operation_id="get-account-details", tags=["Account"])
+    @extend_schema(
+        operation_id="get-account-details", tags=["Account"], responses=AccountShowSerializer
+    )
     def get(self, request, account_id: int):
-        return Response(AccountSerializer(self.account).data)
+        return Response(AccountShowSerializer(self.account).data)
 
     @extend_schema(
         operation_id="update-account",

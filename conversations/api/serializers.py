@@ -109,6 +109,73 @@ class ContactSerializer(DirectRepresentation, serializers.ModelSerializer):
         return ts(obj.created_at)
 
 
+class AssigneeSerializer(DirectRepresentation, serializers.Serializer):
+    """A conversation's assignee as Chatwoot's server embeds it (User#push_event_data: id, name,
+    available_name, avatar_url, type, availability_status, thumbnail), with the membership's
+    email, role, account_id, auto_offline and custom_role_id of Chatwoot's `agent` besides.
+    Reads the membership and its user only (both already fetched with the conversation)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    available_name = serializers.CharField()
+    avatar_url = serializers.CharField()
+    type = serializers.CharField()
+    availability_status = serializers.ChoiceField(choices=list(API_AVAILABILITY.values()))
+    thumbnail = serializers.CharField()
+    email = serializers.EmailField()
+    role = serializers.CharField()
+    account_id = serializers.IntegerField()
+    auto_offline = serializers.BooleanField()
+    custom_role_id = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        fields = [
+            "id",
+            "name",
+            "available_name",
+            "avatar_url",
+            "type",
+            "availability_status",
+            "thumbnail",
+            "email",
+            "role",
+            "account_id",
+            "auto_offline",
+            "custom_role_id",
+        ]
+
+    def get_id(self, obj) -> int:
+        return obj.user_id
+
+    def get_name(self, obj) -> str:
+        return obj.user.name
+
+    def get_available_name(self, obj) -> str:
+        return obj.user.available_name
+
+    def get_avatar_url(self, obj) -> str:
+        return ""  # no avatars yet (as the profile's avatar_url)
+
+    def get_type(self, obj) -> str:
+        return "user"
+
+    def get_availability_status(self, obj) -> str:
+        return API_AVAILABILITY[obj.availability]
+
+    def get_thumbnail(self, obj) -> str:
+        return ""
+
+    def get_email(self, obj) -> str:
+        return obj.user.email
+
+    def get_custom_role_id(self, obj) -> None:
+        return None  # no custom roles
+
+
+def assignee_payload(membership) -> dict | None:
+    return AssigneeSerializer().to_representation(membership) if membership else None
+
+
 def inbox_brief(inbox: Inbox, channels: dict[int, dict]) -> dict:
     """Chatwoot's `inbox_contact`: the inbox as a contact inbox names it."""
     channel = channels.get(inbox.pk) or {}
@@ -214,6 +281,10 @@ class MessageSerializer(serializers.ModelSerializer):
     sender = serializers.SerializerMethodField()
     attachments = AttachmentSerializer(many=True, read_only=True)
     conversation = serializers.SerializerMethodField()
+    # Chatwoot's columns that Nexloo has nothing for: sent empty, as Chatwoot sends them then.
+    additional_attributes = serializers.SerializerMethodField()
+    external_source_ids = serializers.SerializerMethodField()
+    sentiment = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
@@ -238,6 +309,9 @@ class MessageSerializer(serializers.ModelSerializer):
             "sender",
             "attachments",
             "conversation",
+            "additional_attributes",
+            "external_source_ids",
+            "sentiment",
         ]
 
     def to_representation(self, instance):
@@ -247,6 +321,15 @@ class MessageSerializer(serializers.ModelSerializer):
         if not self.context.get("with_conversation", True):
             del data["conversation"]
         return data
+
+    def get_additional_attributes(self, obj) -> dict:
+        return {}
+
+    def get_external_source_ids(self, obj) -> dict:
+        return {}
+
+    def get_sentiment(self, obj) -> dict:
+        return {}
 
     def get_conversation_id(self, obj) -> int:
         display_id = self.context.get("display_id")
@@ -294,14 +377,49 @@ class MessageSerializer(serializers.ModelSerializer):
     )
     def get_conversation(self, obj) -> dict:
         """Chatwoot's `conversation` block of a message. `context["conversation"]` is the
-        conversation when the caller has it (with its `unread_count` annotated, if known)."""
+        conversation when the caller has it; its unread count is `context["unread_count"]`, or
+        the conversation's own (`selectors.conversation_get` and `with_list_data` annotate it):
+        never a made-up 0."""
         conversation = self.context.get("conversation") or obj.conversation
+        unread = self.context.get("unread_count")
         return {
             "assignee_id": conversation.assignee.user_id if conversation.assignee_id else None,
-            "unread_count": self.context.get("unread_count", 0),
+            "unread_count": conversation.unread_count if unread is None else unread,
             "last_activity_at": ts(conversation.last_activity_at),
             "contact_inbox": {"source_id": conversation.contact_inbox.source_id},
         }
+
+
+class MessageListMetaSerializer(serializers.Serializer):
+    """The `meta` of a conversation's message list, as Chatwoot's server sends it
+    (messages/index.json.jbuilder), with the description's `assignee_last_seen_at`: Nexloo
+    keeps one "seen by the agents" time, which both carry (as the conversation's do)."""
+
+    labels = serializers.SerializerMethodField()
+    additional_attributes = serializers.JSONField()
+    contact = serializers.SerializerMethodField()
+    assignee = serializers.SerializerMethodField()
+    agent_last_seen_at = serializers.SerializerMethodField()
+    assignee_last_seen_at = serializers.SerializerMethodField()
+
+    def get_labels(self, obj) -> list[str]:
+        return [label.title for label in obj.labels.all()]
+
+    @extend_schema_field(ContactSerializer)
+    def get_contact(self, obj) -> dict:
+        return ContactSerializer().to_representation(obj.contact)
+
+    @extend_schema_field(AssigneeSerializer(allow_null=True))
+    def get_assignee(self, obj) -> dict | None:
+        return assignee_payload(obj.assignee)
+
+    @extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+    def get_agent_last_seen_at(self, obj) -> str | None:
+        return obj.agent_last_seen_at.isoformat() if obj.agent_last_seen_at else None
+
+    @extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+    def get_assignee_last_seen_at(self, obj) -> str | None:
+        return self.get_agent_last_seen_at(obj)
 
 
 class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
@@ -369,24 +487,10 @@ class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
         return obj.priority or None  # Chatwoot: null when there is none
 
     def get_meta(self, obj) -> dict:
-        assignee = obj.assignee
         return {
             "sender": ContactSerializer().to_representation(obj.contact),
             "channel": obj.inbox.channel_type,
-            "assignee": (
-                {
-                    "id": assignee.user_id,
-                    "name": assignee.user.name,
-                    "available_name": assignee.user.available_name,
-                    "email": assignee.user.email,
-                    "role": assignee.role,
-                    "availability_status": API_AVAILABILITY[assignee.availability],
-                    "thumbnail": "",
-                    "type": "user",
-                }
-                if assignee
-                else None
-            ),
+            "assignee": assignee_payload(obj.assignee),
             "team": {"id": obj.team.pk, "name": obj.team.name} if obj.team_id else None,
             "hmac_verified": False,
         }

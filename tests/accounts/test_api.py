@@ -25,6 +25,7 @@ AGENT_KEYS = {
     "role",
     "thumbnail",
     "custom_role_id",
+    "custom_attributes",  # Chatwoot's agent partial writes the user's when there are some
 }
 
 
@@ -62,6 +63,10 @@ class TestProfile:
         assert body["confirmed"] is True
         assert [a["id"] for a in body["accounts"]] == [agent.account_id]
         assert body["accounts"][0]["role"] == "agent"
+        assert (body["accounts"][0]["custom_role_id"], body["accounts"][0]["custom_role"]) == (
+            None,
+            None,
+        )  # no custom roles, said as Chatwoot says it
         assert "access_token" not in body
 
 
@@ -70,6 +75,14 @@ class TestAccount:
         body = agent_api.get(f"/api/v1/accounts/{account.pk}").json()
         assert body["id"] == account.pk and body["name"] == account.name
         assert body["locale"] == "pt-br" and body["timezone"] == "America/Sao_Paulo"
+        # Chatwoot's account_show_response, told as it is: no auto-resolve (its settings as they
+        # are when it is off), no known Chatwoot release, no enterprise features.
+        assert body["settings"] == {
+            "auto_resolve_after": None,
+            "auto_resolve_message": None,
+            "auto_resolve_ignore_waiting": None,
+        }
+        assert (body["latest_chatwoot_version"], body["subscribed_features"]) == (None, [])
 
     def test_admin_updates_the_account(self, admin_api, account):
         response = admin_api.patch(

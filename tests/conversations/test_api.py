@@ -619,6 +619,58 @@ class TestMessagesList:
         assert row["sender"] == {"id": sofia.user_id, "name": "Sofia Secretária", "type": "user"}
         assert row["sender_type"] == "user"
 
+    def test_meta_is_chatwoots(self, sofia_api, account, conversation, sofia):
+        """messages/index.json.jbuilder: the conversation's additional attributes, and its
+        assignee as Chatwoot pushes a user (with the agent's fields besides)."""
+        seen = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+        Conversation.objects.filter(pk=conversation.pk).update(
+            assignee=sofia, additional_attributes={"origem": "site"}, agent_last_seen_at=seen
+        )
+        meta = sofia_api.get(conv_url(conversation, "messages")).json()["meta"]
+        assert meta["additional_attributes"] == {"origem": "site"}
+        assert meta["assignee"] == {
+            "id": sofia.user_id,
+            "name": "Sofia Secretária",
+            "available_name": sofia.user.available_name,
+            "avatar_url": "",
+            "type": "user",
+            "availability_status": "online",
+            "thumbnail": "",
+            "email": sofia.user.email,
+            "role": "agent",
+            "account_id": account.pk,
+            "auto_offline": False,
+            "custom_role_id": None,
+        }
+        # One "seen by the agents" time in Nexloo: both of Chatwoot's carry it.
+        assert meta["agent_last_seen_at"] == meta["assignee_last_seen_at"] == seen.isoformat()
+        listed = sofia_api.get(url(account, "conversations")).json()["data"]["payload"][0]
+        assert listed["meta"]["assignee"] == meta["assignee"]  # the same shape everywhere
+
+    def test_each_message_carries_the_conversations_unread_count(
+        self, sofia_api, account, conversation
+    ):
+        """Chatwoot's `conversation.unread_count`: the incoming messages after the agents last
+        saw the conversation, the number the conversation list and detail show."""
+        seen = timezone.now() - timedelta(hours=1)
+        Conversation.objects.filter(pk=conversation.pk).update(agent_last_seen_at=seen)
+        MessageFactory(conversation=conversation, created_at=seen - timedelta(minutes=5))
+        for n in (1, 2):
+            MessageFactory(conversation=conversation, created_at=seen + timedelta(minutes=n))
+        MessageFactory(
+            conversation=conversation,
+            message_type="outgoing",
+            sender_type="user",
+            created_at=seen + timedelta(minutes=3),
+        )
+        payload = sofia_api.get(conv_url(conversation, "messages")).json()["payload"]
+        assert [m["conversation"]["unread_count"] for m in payload] == [2, 2, 2, 2]
+        detail = sofia_api.get(conv_url(conversation)).json()
+        assert detail["unread_count"] == 2
+        assert detail["messages"][0]["conversation"]["unread_count"] == 2
+        row = sofia_api.get(url(account, "conversations")).json()["data"]["payload"][0]
+        assert row["unread_count"] == 2
+
     def test_query_count_does_not_grow(
         self, sofia_api, account, conversation, sofia, django_assert_num_queries
     ):
@@ -654,6 +706,22 @@ class TestMessagesList:
 
 
 class TestMessageCreate:
+    def test_the_reply_carries_the_conversations_unread_count(self, sofia_api, conversation):
+        """Never seen: every incoming message is unread (as in Chatwoot); an incoming one
+        posted through the API counts at once; once seen, none."""
+        for _ in range(2):
+            MessageFactory(conversation=conversation)
+
+        def unread_after(payload):
+            response = sofia_api.post(conv_url(conversation, "messages"), payload, format="json")
+            assert response.status_code == 200, response.content
+            return response.json()["conversation"]["unread_count"]
+
+        assert unread_after({"content": "Já vejo"}) == 2
+        assert unread_after({"content": "Mais uma", "message_type": "incoming"}) == 3
+        assert sofia_api.post(conv_url(conversation, "update_last_seen")).status_code == 200
+        assert unread_after({"content": "Pronto"}) == 0
+
     def test_outgoing_reply_on_an_api_inbox_is_sent_once_stored(
         self, sofia_api, conversation, sofia, django_capture_on_commit_callbacks
     ):

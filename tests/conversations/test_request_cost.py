@@ -17,7 +17,7 @@ from conversations.models import Contact, Conversation, Message
 from nexloo.celery import app as celery_app
 from nexloo.core import tasks
 from tests.conftest import api_client_for
-from tests.factories import ContactFactory, ContactInboxFactory, InboxFactory
+from tests.factories import ContactFactory, ContactInboxFactory, InboxFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -141,18 +141,21 @@ def test_the_new_conversations_answer_embeds_its_message_as_a_read_would(
     assert body["last_non_activity_message"] == read["last_non_activity_message"]
 
 
-def test_post_a_message_takes_seven_queries(
+def test_post_a_message_takes_eight_queries(
     sofia_api, account, inbox, new_conversation, queued, counted
 ):
     """Token and membership, the conversation (seen by her: she may write in it), its lock and
     the read under it (two statements, see lock_conversation), the message, the conversation's
-    last activity, the audience."""
+    last activity, the audience, and the conversation's unread count for the answer's
+    `conversation` block (Chatwoot's; it was always 0 before)."""
     conversation = new_conversation()
+    MessageFactory(conversation=conversation)  # the contact's, never seen
     path = url(account, f"conversations/{conversation.display_id}/messages")
-    with counted(7 + SAVEPOINT_PAIR):
+    with counted(8 + SAVEPOINT_PAIR):
         response = sofia_api.post(path, {"content": "Tudo certo"}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["content"] == "Tudo certo"
+    assert response.json()["conversation"]["unread_count"] == 1
     assert Message.objects.filter(conversation=conversation, content="Tudo certo").exists()
 
 

@@ -12,6 +12,7 @@ import json
 
 import chatwoot_client as cw
 import pytest
+import urllib3
 from chatwoot_client.rest import ApiException
 
 from accounts import services as account_services
@@ -46,23 +47,18 @@ def test_a_full_integration(live_server_url, account, admin, admin_client, setti
     profile = cw.ProfileApi(admin_client).fetch_profile()
     assert profile.email == admin.user.email
 
-    # Agents. Library bug: its `Agent` model validates availability_status against the published
-    # enum (available, busy, offline), which Chatwoot's own server never sends ("online"): the
-    # agents are read raw.
+    # Agents, through the library's own models (its `Agent` takes Chatwoot's server enum,
+    # "online" included).
     agents_api = cw.AgentsApi(admin_client)
-    agents_api.add_new_agent_to_account(
-        {"name": "Sofia", "email": "sofia@example.com", "role": "agent"}, aid,
-        _preload_content=False,
-    )  # fmt: skip
-    agents = raw(agents_api.get_account_agents(aid, _preload_content=False))
-    sofia = next(a for a in agents if a["email"] == "sofia@example.com")
-    assert sofia["availability_status"] == "offline"
-    changed = raw(
-        agents_api.update_agent_in_account(
-            {"availability": "online"}, aid, sofia["id"], _preload_content=False
-        )
+    added = agents_api.add_new_agent_to_account(
+        {"name": "Sofia", "email": "sofia@example.com", "role": "agent"}, aid
     )
-    assert changed["availability_status"] == "online"
+    assert (added.name, added.role, added.availability_status) == ("Sofia", "agent", "offline")
+    sofia = next(a for a in agents_api.get_account_agents(aid) if a.email == "sofia@example.com")
+    assert sofia.id == added.id
+    changed = agents_api.update_agent_in_account({"availability": "online"}, aid, sofia.id)
+    assert changed.availability_status == "online"
+    assert {a.availability_status for a in agents_api.get_account_agents(aid)} >= {"online"}
 
     # Inboxes and members.
     inboxes_api = cw.InboxesApi(admin_client)
@@ -75,9 +71,13 @@ def test_a_full_integration(live_server_url, account, admin, admin_client, setti
     )
     assert inbox["channel_id"]
     inbox_id = inbox["id"]
-    inboxes_api.add_new_agent_to_inbox({"inbox_id": inbox_id, "user_ids": [sofia["id"]]}, aid)
+    # Library bug: add_new_agent_to_inbox and get_inbox_members declare a bare list of agents
+    # where Chatwoot answers {"payload": […]}: the members are read raw.
+    inboxes_api.add_new_agent_to_inbox(
+        {"inbox_id": inbox_id, "user_ids": [sofia.id]}, aid, _preload_content=False
+    )
     members = raw(inboxes_api.get_inbox_members(aid, inbox_id, _preload_content=False))
-    assert [m["id"] for m in members["payload"]] == [sofia["id"]]
+    assert [m["id"] for m in members["payload"]] == [sofia.id]
     # Library bug: list_all_inboxes declares a bare list where Chatwoot answers {"payload": […]}.
     listed = raw(inboxes_api.list_all_inboxes(aid, _preload_content=False))
     assert [i["id"] for i in listed["payload"]] == [inbox_id]
@@ -85,11 +85,13 @@ def test_a_full_integration(live_server_url, account, admin, admin_client, setti
     # Teams.
     teams_api = cw.TeamsApi(admin_client)
     team = teams_api.create_a_team({"name": "Comercial"}, aid)
-    teams_api.add_new_agent_to_team({"user_ids": [sofia["id"]]}, aid, team.id)
+    teams_api.add_new_agent_to_team({"user_ids": [sofia.id]}, aid, team.id)
     assert [t.name for t in teams_api.list_all_teams(aid)] == ["Comercial"]
 
     # Contacts, with a contact inbox under our source id.
     contacts_api = cw.ContactsApi(admin_client)
+    # Library bug: contact_create parses the description's flat `extended_contact`, while
+    # Chatwoot's server answers {"payload": {"contact", "contact_inbox"}}: read raw.
     created = raw(
         contacts_api.contact_create(
             {"inbox_id": inbox_id, "name": "Maria", "email": "maria@example.com"},
@@ -100,9 +102,12 @@ def test_a_full_integration(live_server_url, account, admin, admin_client, setti
     contact_id = created["payload"]["contact"]["id"]
     contacts_api.contact_update({"name": "Maria Souza"}, aid, contact_id)
     contact_api = cw.ContactApi(admin_client)
-    contact_api.contact_inbox_creation(
+    made = contact_api.contact_inbox_creation(
         {"inbox_id": inbox_id, "source_id": "crm-77"}, aid, contact_id
     )
+    assert (made.source_id, made.inbox.id) == ("crm-77", inbox_id)
+    # Library bug: contactable_inboxes_get parses one contact inbox where Chatwoot answers
+    # {"payload": […]}, and contact_filter's `ContactList` model has no fields at all: raw.
     contactable = raw(contact_api.contactable_inboxes_get(aid, contact_id, _preload_content=False))
     assert contactable["payload"][0]["inbox"]["id"] == inbox_id
     found = raw(
@@ -116,14 +121,13 @@ def test_a_full_integration(live_server_url, account, admin, admin_client, setti
 
     # Conversations: created by source id, filtered, statuses, priority, assignment, labels.
     conversations_api = cw.ConversationsApi(admin_client)
-    conversation = raw(
-        conversations_api.new_conversation(
-            {"source_id": "crm-77", "inbox_id": inbox_id, "message": {"content": "Oi"}},
-            aid,
-            _preload_content=False,
-        )
+    conversation = conversations_api.new_conversation(
+        {"source_id": "crm-77", "inbox_id": inbox_id, "message": {"content": "Oi"}}, aid
     )
-    cid = conversation["id"]
+    cid = conversation.id
+    assert (conversation.account_id, conversation.inbox_id) == (aid, inbox_id)
+    # Library bug: the items of `ConversationFilterList` keep only `meta` (the description's
+    # allOf lost in generation), and `ConversationShow` likewise: both read raw.
     filtered = raw(
         conversations_api.conversation_filter(
             {"payload": [{"attribute_key": "status", "filter_operator": "equal_to",
@@ -132,29 +136,34 @@ def test_a_full_integration(live_server_url, account, admin, admin_client, setti
         )
     )  # fmt: skip
     assert [c["id"] for c in filtered["payload"]] == [cid]
-    conversations_api.toggle_status_of_a_conversation({"status": "pending"}, aid, cid)
+    toggled = conversations_api.toggle_status_of_a_conversation({"status": "pending"}, aid, cid)
+    assert (toggled.payload.success, toggled.payload.current_status) == (True, "pending")
     conversations_api.toggle_priority_of_a_conversation({"priority": "high"}, aid, cid)
-    cw.ConversationAssignmentApi(admin_client).assign_a_conversation(
-        {"assignee_id": sofia["id"]}, aid, cid, _preload_content=False
+    assignee = cw.ConversationAssignmentApi(admin_client).assign_a_conversation(
+        {"assignee_id": sofia.id}, aid, cid
     )
+    assert (assignee.id, assignee.role) == (sofia.id, "agent")
     cw.ConversationLabelsApi(admin_client).conversation_add_labels({"labels": ["vip"]}, aid, cid)
     shown = raw(conversations_api.get_details_of_a_conversation(aid, cid, _preload_content=False))
     assert (shown["status"], shown["priority"], shown["labels"]) == ("pending", "high", ["vip"])
-    assert shown["meta"]["assignee"]["id"] == sofia["id"]
+    assert shown["meta"]["assignee"]["id"] == sofia.id
 
     # Messages.
     messages_api = cw.MessagesApi(admin_client)
     messages_api.create_a_new_message_in_a_conversation({"content": "Tudo bem?"}, aid, cid)
-    listed = raw(messages_api.list_all_messages(aid, cid, _preload_content=False))
-    contents = [m["content"] for m in listed["payload"] if m["message_type"] != 2]
+    listed = messages_api.list_all_messages(aid, cid)
+    contents = [m.content for m in listed.payload if m.message_type != 2]
     assert contents[-1] == "Tudo bem?"
+    assert listed.meta["assignee"]["id"] == sofia.id
 
     # Canned responses.
     canned_api = cw.CannedResponsesApi(admin_client)
     canned_api.add_new_canned_response_to_account({"short_code": "oi", "content": "Olá!"}, aid)
     assert [c.short_code for c in canned_api.get_account_canned_response(aid)] == ["oi"]
 
-    # Webhooks.
+    # Webhooks. Library bug: create_a_webhook and update_a_webhook parse a flat `Webhook` and
+    # list_all_webhooks a bare list, while Chatwoot's server answers {"payload": {"webhook"}}
+    # and {"payload": {"webhooks": […]}}: all three read raw.
     webhooks_api = cw.WebhooksApi(admin_client)
     made = raw(
         webhooks_api.create_a_webhook(
@@ -164,24 +173,81 @@ def test_a_full_integration(live_server_url, account, admin, admin_client, setti
         )
     )
     hook_id = made["payload"]["webhook"]["id"]
-    listed = raw(webhooks_api.list_all_webhooks(aid, _preload_content=False))
-    assert [h["id"] for h in listed["payload"]["webhooks"]] == [hook_id]
-    webhooks_api.delete_a_webhook(aid, hook_id)
-
-
-def test_the_platform_api(live_server_url):
-    platform = client(live_server_url, platform_app_create(name="provisioning").token)
-    account = cw.AccountsApi(platform).create_an_account({"name": "Nova Empresa"})
-    user = raw(
-        cw.UsersApi(platform).create_a_user(
-            {"name": "Nina", "email": "nina@example.com", "password": "Uma-senha-forte-1"},
+    updated = raw(
+        webhooks_api.update_a_webhook(
+            {
+                "url": "https://hooks.example.com/y",
+                "subscriptions": ["message_created", "conversation_status_changed"],
+            },
+            aid,
+            hook_id,
             _preload_content=False,
         )
+    )["payload"]["webhook"]
+    assert (updated["id"], updated["url"]) == (hook_id, "https://hooks.example.com/y")
+    assert set(updated["subscriptions"]) == {"message_created", "conversation_status_changed"}
+    listed = raw(webhooks_api.list_all_webhooks(aid, _preload_content=False))
+    assert [(h["id"], h["url"]) for h in listed["payload"]["webhooks"]] == [
+        (hook_id, "https://hooks.example.com/y")
+    ]
+    webhooks_api.delete_a_webhook(aid, hook_id)
+    assert raw(webhooks_api.list_all_webhooks(aid, _preload_content=False))["payload"] == {
+        "webhooks": []
+    }
+
+
+def test_the_platform_api(live_server_url, settings):
+    """Provisioning as a platform does it, every call parsed by the library's own models."""
+    settings.SITE_URL = live_server_url  # the sign-in link is followed as handed out
+    platform = client(live_server_url, platform_app_create(name="provisioning").token)
+
+    accounts_api = cw.AccountsApi(platform)
+    account = accounts_api.create_an_account({"name": "Nova Empresa"})
+    assert accounts_api.get_details_of_an_account(account.id).name == "Nova Empresa"
+    renamed = accounts_api.update_an_account({"name": "Empresa Renomeada"}, account.id)
+    assert (renamed.id, renamed.name) == (account.id, "Empresa Renomeada")
+
+    users_api = cw.UsersApi(platform)
+    nina, otto = (
+        users_api.create_a_user(
+            {"name": name, "email": f"{name.lower()}@example.com", "password": "Uma-senha-forte-1"}
+        )
+        for name in ("Nina", "Otto")
     )
-    users_api = cw.AccountUsersApi(platform)
-    users_api.create_an_account_user({"user_id": user["id"], "role": "administrator"}, account.id)
-    listed = raw(users_api.list_all_account_users(account.id, _preload_content=False))
-    assert [u["user_id"] for u in listed] == [user["id"]]
+    assert users_api.get_details_of_a_user(nina.id).email == "nina@example.com"
+    assert users_api.update_a_user({"name": "Nina Souza"}, nina.id).name == "Nina Souza"
+    assert users_api.get_details_of_a_user(nina.id).name == "Nina Souza"
+
+    account_users_api = cw.AccountUsersApi(platform)
+    for user, role in ((nina, "administrator"), (otto, "agent")):
+        made = account_users_api.create_an_account_user(
+            {"user_id": user.id, "role": role}, account.id
+        )
+        assert (made.account_id, made.user_id, made.role) == (account.id, user.id, role)
+    members = account_users_api.list_all_account_users(account.id)
+    assert sorted((m.user_id, m.role) for m in members) == [
+        (nina.id, "administrator"),
+        (otto.id, "agent"),
+    ]
+    account_users_api.delete_an_account_user({"user_id": otto.id}, account.id)
+    assert [m.user_id for m in account_users_api.list_all_account_users(account.id)] == [nina.id]
+
+    # The sign-in link signs Nina in once, then is spent.
+    link = users_api.get_sso_url_of_a_user(nina.id).url
+    assert link.startswith(f"{live_server_url}/")
+    http = urllib3.PoolManager()
+    first = http.request("GET", link, redirect=False)
+    assert first.status == 302 and "sessionid=" in first.headers.get("Set-Cookie", "")
+    assert http.request("GET", link, redirect=False).status == 404
+
+    users_api.delete_a_user(otto.id)
+    with pytest.raises(ApiException) as gone:
+        users_api.get_details_of_a_user(otto.id)
+    assert gone.value.status == 404
+    accounts_api.delete_an_account(account.id)
+    with pytest.raises(ApiException) as gone:
+        accounts_api.get_details_of_an_account(account.id)
+    assert gone.value.status == 404
 
 
 def test_a_foreign_token_gets_404(live_server_url, account, outsider):

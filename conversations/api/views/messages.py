@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
 from rest_framework.response import Response
 
 from conversations import selectors, services
 from conversations.api.serializers import (
-    ContactSerializer,
     MessageCreateSerializer,
+    MessageListMetaSerializer,
     MessageSerializer,
 )
 from conversations.api.views.base import ConversationScoped
@@ -26,11 +25,11 @@ class MessagesView(ConversationScoped):
         parameters=[OpenApiParameter("before", int), OpenApiParameter("after", int)],
         responses=inline_serializer(
             "MessageList",
-            {"meta": serializers.DictField(), "payload": MessageSerializer(many=True)},
+            {"meta": MessageListMetaSerializer(), "payload": MessageSerializer(many=True)},
         ),
     )
     def get(self, request, account_id: int, conversation_id: int):
-        conversation = self.conversation()
+        conversation = self.conversation()  # with its unread count
 
         def number(name):
             try:
@@ -41,22 +40,9 @@ class MessagesView(ConversationScoped):
         messages = selectors.messages_page(
             conversation=conversation, before=number("before"), after=number("after")
         )
-        meta = {
-            "labels": [label.title for label in conversation.labels.all()],
-            "contact": ContactSerializer(conversation.contact).data,
-            "assignee": {
-                "id": conversation.assignee.user_id,
-                "name": conversation.assignee.user.name,
-            }
-            if conversation.assignee_id
-            else None,
-            "agent_last_seen_at": conversation.agent_last_seen_at.isoformat()
-            if conversation.agent_last_seen_at
-            else None,
-        }
         return Response(
             {
-                "meta": meta,
+                "meta": MessageListMetaSerializer(conversation).data,
                 "payload": MessageSerializer(
                     messages,
                     many=True,
@@ -103,17 +89,23 @@ class MessagesView(ConversationScoped):
             )
         if celery_app.conf.task_always_eager or data["message_type"] == "incoming":
             # Without a worker the delivery ran after the commit, in this request: show its
-            # outcome (and an incoming message's conversation as stored).
+            # outcome (and an incoming message's conversation as stored, its unread count too).
             message = selectors.message_get(conversation=conversation, message_id=message.pk)
             conversation = self.reload()
+            unread = conversation.unread_count
         else:
             # The reply as stored, and its conversation as the service left it (read under
-            # its lock, with its contact identity and assignee): nothing to read again.
+            # its lock, with its contact identity and assignee): only its unread count to read.
             conversation = message.conversation
+            unread = selectors.unread_count(conversation=conversation)
         return Response(
             MessageSerializer(
                 message,
-                context={"display_id": conversation.display_id, "conversation": conversation},
+                context={
+                    "display_id": conversation.display_id,
+                    "conversation": conversation,
+                    "unread_count": unread,
+                },
             ).data
         )
 
@@ -123,7 +115,7 @@ class MessageDetailView(ConversationScoped):
 
     @extend_schema(operation_id="deleteAMessage", tags=["Messages"], responses=MessageSerializer)
     def delete(self, request, account_id: int, conversation_id: int, message_id: int):
-        conversation = self.conversation()
+        conversation = self.conversation()  # with its unread count (a deletion keeps the line)
         message = selectors.message_get(conversation=conversation, message_id=message_id)
         message = services.message_delete(
             account=self.account, actor=self.membership, message=message
