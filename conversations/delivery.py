@@ -46,11 +46,13 @@ class TransientDeliveryError(Exception):
 
 class PermanentDeliveryError(Exception):
     """The provider refused the message for good; it is marked failed with this text (`code` is
-    the provider's error code, kept on the message so the screen can offer what helps)."""
+    the provider's error code, kept on the message so the screen can offer what helps; `detail`
+    the provider's own code, title and details, shown under the text)."""
 
-    def __init__(self, message: str, code: str = "") -> None:
+    def __init__(self, message: str, code: str = "", detail: dict | None = None) -> None:
         super().__init__(message)
         self.code = str(code or "")
+        self.detail = detail or {}
 
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")

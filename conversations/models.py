@@ -335,6 +335,8 @@ class EarlyStatus(TenantModel):
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices)
     error = models.TextField(blank=True, default="")
     error_code = models.CharField(max_length=32, blank=True, default="")
+    # The provider's own words about a failure (code, title, details), kept on the message.
+    error_detail = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(default=now)
 
     class Meta:

@@ -214,7 +214,9 @@ def channel_test(
         )
     except GraphError as exc:
         if exc.code == errors.TOKEN_INVALID:
-            channel_auth_failed(channel_id=channel.pk, error=errors.explain(exc.code, exc.title))
+            channel_auth_failed(
+                channel_id=channel.pk, error=errors.explain(exc.code, exc.described)
+            )
         return ConnectionReport(
             False,
             _("The connection failed: %(reason)s")
@@ -381,13 +383,22 @@ def _apply_status(channel: WhatsAppChannel, item: parser.StatusReport) -> None:
         logger.info("status %r of %s ignored", item.status, item.wamid)
         return
     error = code = ""
+    detail = None
     if item.status == "failed":
         first = item.errors[0] if item.errors else {}
         code = str(first.get("code") or "")
+        title = str(first.get("title") or first.get("message") or "")
+        details = str((first.get("error_data") or {}).get("details") or "")
+        detail = {"code": code, "title": title, "details": details}
         with account_language(channel.account):
-            error = errors.explain(code, str(first.get("title") or first.get("message") or ""))
+            error = errors.explain(code, title)
     conversations.message_status_update(
-        inbox_id=channel.inbox_id, source_id=item.wamid, status=item.status, error=error, code=code
+        inbox_id=channel.inbox_id,
+        source_id=item.wamid,
+        status=item.status,
+        error=error,
+        code=code,
+        detail=detail,
     )
 
 
