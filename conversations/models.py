@@ -370,6 +370,17 @@ class Attachment(TenantModel):
     meta = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=now)
 
+    class Meta:
+        indexes = [
+            # Received media still to be downloaded (a provider's media id, no file, no final
+            # error), for the channel's periodic re-queue: few rows, whatever the table's size.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(file="", meta__has_key="media_id") & ~Q(meta__has_key="error"),
+                name="attachment_media_pending",
+            ),
+        ]
+
     def __str__(self) -> str:
         return self.file_name or self.file_type
 

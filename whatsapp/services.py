@@ -487,9 +487,95 @@ def events_requeue(*, at: datetime, limit: int = 500) -> int:
 # --- Media ---------------------------------------------------------------------------------------
 
 
+# A received file is fetched by its media id, which Meta keeps for 30 days. The download task
+# retries a failure for about half an hour (MEDIA_RETRY_*); what it could not get, and what was
+# never queued (Redis away, a worker killed), is queued again by the periodic `media_requeue`
+# with a growing pause, until the file is there, fails for good, or the media id has expired.
+# Bookkeeping on the attachment's meta: `download_due` (epoch seconds: not re-queued before)
+# and `download_tries` (how many times the task's retries ran out).
+MEDIA_TTL = timedelta(days=30)
+MEDIA_REQUEUE_AFTER = timedelta(minutes=1)  # the task queued on receipt had its chance
+MEDIA_LEASE = timedelta(minutes=15)  # a queued download is left alone this long
+MEDIA_PAUSE_MAX = timedelta(hours=6)
+MEDIA_RETRY_FIRST = timedelta(seconds=30)
+MEDIA_RETRY_MAX = timedelta(minutes=15)
+MEDIA_RETRIES = 6  # 30 s, 1, 2, 4, 8, 15 min: about half an hour
+
+
+def _epoch(at: datetime) -> int:
+    return int(at.timestamp())
+
+
+def media_retry_delay(retries: int) -> timedelta:
+    """The pause before the download task's next try, after `retries` failed ones."""
+    return min(MEDIA_RETRY_FIRST * 2**retries, MEDIA_RETRY_MAX)
+
+
+def media_pending():
+    """Received WhatsApp media still to be downloaded (the partial index
+    attachment_media_pending holds exactly these)."""
+    return Attachment.objects.filter(
+        file="", meta__has_key="media_id", message__inbox__channel_type=ChannelType.WHATSAPP_CLOUD
+    ).exclude(meta__has_key="error")
+
+
+def media_retry_later(*, attachment_id: int, at: datetime, delay: timedelta) -> None:
+    """The download task will try again in `delay`: the re-queue leaves it alone until a lease
+    after that."""
+    conversations.attachment_meta_set(
+        attachment_id=attachment_id, values={"download_due": _epoch(at + delay + MEDIA_LEASE)}
+    )
+
+
+def media_gave_up_for_now(*, attachment_id: int, at: datetime) -> None:
+    """The task's retries ran out: the re-queue tries again after a pause that doubles each
+    time (15 min, 30 min, 1 h … 6 h)."""
+    meta = Attachment.objects.filter(pk=attachment_id).values_list("meta", flat=True).first()
+    tries = int((meta or {}).get("download_tries") or 0) + 1
+    pause = min(MEDIA_LEASE * 2 ** (tries - 1), MEDIA_PAUSE_MAX)
+    conversations.attachment_meta_set(
+        attachment_id=attachment_id,
+        values={"download_due": _epoch(at + pause), "download_tries": tries},
+    )
+
+
+def media_requeue(*, at: datetime, limit: int = 200) -> int:
+    """Periodic: queues again the downloads of received media that have neither a file nor a
+    final error, older than MEDIA_REQUEUE_AFTER and due (see above), at most `limit` per run,
+    oldest first. Media older than Meta keeps it is marked unavailable. A number whose token
+    Meta refuses waits for the new token. Returns how many were queued."""
+    from whatsapp.tasks import download_media
+
+    pending = media_pending().filter(created_at__lt=at - MEDIA_REQUEUE_AFTER)
+    expired = list(
+        pending.filter(created_at__lt=at - MEDIA_TTL).values_list("pk", flat=True)[:limit]
+    )
+    for attachment_id in expired:
+        conversations.attachment_mark_unavailable(attachment_id=attachment_id, reason="expired")
+    due = list(
+        pending.filter(created_at__gte=at - MEDIA_TTL)
+        .filter(Q(meta__download_due__isnull=True) | Q(meta__download_due__lte=_epoch(at)))
+        .exclude(message__inbox__whatsapp_channel__auth_error__gt="")
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for attachment_id in due:
+        conversations.attachment_meta_set(
+            attachment_id=attachment_id, values={"download_due": _epoch(at + MEDIA_LEASE)}
+        )
+        enqueue_on_commit(download_media, attachment_id)
+    if due or expired:
+        logger.warning(
+            "re-queued %d WhatsApp media download(s); %d expired", len(due), len(expired)
+        )
+    return len(due)
+
+
 def media_download(*, attachment_id: int) -> str:
     """Downloads a received media file through the Graph API and stores it on its attachment.
-    Raises GraphError when worth retrying; a permanent failure is written on the attachment."""
+    Raises GraphError when worth retrying; a permanent failure is written on the attachment.
+    A refused token (190) is the number's problem, not the file's: the administrators are told
+    and the file waits for the new token."""
     attachment = (
         Attachment.objects.select_related("message__inbox").filter(pk=attachment_id).first()
     )
@@ -502,9 +588,15 @@ def media_download(*, attachment_id: int) -> str:
         return "unavailable"
     try:
         content, content_type = provider_for(channel.provider).media(channel, media_id)
+    except crypto.DecryptionError:
+        _media_token_refused(channel, errors.TOKEN_INVALID, "")
+        return "waiting_for_token"
     except GraphError as exc:
         if exc.transient:
             raise
+        if exc.code == errors.TOKEN_INVALID:
+            _media_token_refused(channel, exc.code, exc.described)
+            return "waiting_for_token"
         conversations.attachment_mark_unavailable(attachment_id=attachment_id, reason=exc.code)
         return "unavailable"
     conversations.attachment_fill(
@@ -535,5 +627,6 @@ def _default_name(attachment: Attachment, content_type: str) -> str:
     return f"whatsapp-{attachment.file_type}{EXTENSIONS.get(content_type, '')}"
 
 
-def media_give_up(*, attachment_id: int, reason: str) -> None:
-    conversations.attachment_mark_unavailable(attachment_id=attachment_id, reason=reason)
+def _media_token_refused(channel: WhatsAppChannel, code: str, title: str) -> None:
+    with account_language(channel.account_id):
+        channel_auth_failed(channel_id=channel.pk, error=errors.explain(code, title))
