@@ -20,6 +20,8 @@ from whatsapp.providers import provider_for
 class WhatsAppBackend:
     # WhatsApp accepts free text only within 24 hours of the customer's last message.
     reply_window = timedelta(hours=24)
+    # A message refused for that reason: the thread offers the template picker.
+    template_error_codes = frozenset({errors.WINDOW_CLOSED})
 
     def send(self, message: Message) -> delivery.Sent:
         channel = WhatsAppChannel.objects.filter(inbox_id=message.inbox_id).first()

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.mail import send_mail
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountUser
@@ -25,8 +27,9 @@ from inboxes import services as inbox_services
 from inboxes.models import ChannelType, Inbox
 from nexloo.core import crypto
 from nexloo.core.errors import ValidationError
+from nexloo.core.links import absolute_url
 from nexloo.core.tasks import enqueue_on_commit
-from whatsapp import channel_cache, errors, parser
+from whatsapp import channel_cache, errors, parser, selectors
 from whatsapp.graph import GraphError
 from whatsapp.models import MessageTemplate, Provider, WebhookEvent, WhatsAppChannel
 from whatsapp.providers import provider_for
@@ -180,7 +183,9 @@ def channel_update(
             setattr(channel, name, cleaned[name])
     if "access_token" in cleaned:
         channel.access_token_encrypted = crypto.encrypt(cleaned["access_token"])
-        channel.auth_error, channel.auth_error_at = "", None
+        if channel.auth_error:
+            channel.auth_error, channel.auth_error_at = "", None
+            _auth_alerts_changed(channel.account_id)
     if "app_secret" in cleaned:
         channel.app_secret_encrypted = crypto.encrypt(cleaned["app_secret"])
     channel.save()
@@ -188,11 +193,75 @@ def channel_update(
     return channel
 
 
-def channel_auth_failed(*, channel_id: int, error: str) -> None:
-    """The Graph API refused the token (190): remembered, and shown to administrators."""
-    WhatsAppChannel.objects.filter(pk=channel_id).update(
-        auth_error=error[:2000], auth_error_at=timezone.now()
+def _auth_alerts_changed(account_id: int) -> None:
+    transaction.on_commit(lambda: selectors.auth_alerts_forget(account_id=account_id))
+
+
+def channel_auth_failed(*, channel_id: int, error: str) -> bool:
+    """The Graph API refused the token (190): remembered on the channel, which puts a banner in
+    front of the account's administrators until a new token is saved (or the connection test
+    passes). The first failure of the token also e-mails them; the next ones, until then, do
+    not. Returns whether this was the first."""
+    with transaction.atomic():
+        first = WhatsAppChannel.objects.filter(pk=channel_id, auth_error="").update(
+            auth_error=error[:2000] or "190", auth_error_at=timezone.now()
+        )
+        if first:
+            from whatsapp.tasks import notify_auth_failed
+
+            account_id = (
+                WhatsAppChannel.objects.filter(pk=channel_id)
+                .values_list("account_id", flat=True)
+                .get()
+            )
+            _auth_alerts_changed(account_id)
+            enqueue_on_commit(notify_auth_failed, channel_id)
+    return bool(first)
+
+
+def channel_auth_ok(*, channel: WhatsAppChannel) -> None:
+    """The Graph API accepted the token again: the banner goes."""
+    with transaction.atomic():
+        if (
+            WhatsAppChannel.objects.filter(pk=channel.pk)
+            .exclude(auth_error="")
+            .update(auth_error="", auth_error_at=None)
+        ):
+            _auth_alerts_changed(channel.account_id)
+
+
+def auth_failure_notify(*, channel_id: int) -> int:
+    """E-mails the account's administrators that Meta refused the number's access token, with
+    where to enter a new one. Returns to how many."""
+    from accounts.selectors import administrator_emails
+
+    channel = (
+        WhatsAppChannel.objects.select_related("account", "inbox").filter(pk=channel_id).first()
     )
+    if channel is None or not channel.auth_error:
+        return 0  # already fixed, or gone
+    emails = administrator_emails(account_id=channel.account_id)
+    if not emails:
+        return 0
+    with translation.override(channel.account.locale):
+        subject = _("WhatsApp refused the access token of %(inbox)s") % {
+            "inbox": channel.inbox.name
+        }
+        body = _(
+            "WhatsApp refused the access token of the inbox %(inbox)s (%(number)s): its replies "
+            "are not sent and the files customers send are not downloaded.\n"
+            "%(error)s\n\n"
+            "Enter a new access token on the inbox's WhatsApp tab: %(link)s\n"
+        ) % {
+            "inbox": channel.inbox.name,
+            "number": channel.phone_number,
+            "error": channel.auth_error,
+            "link": absolute_url(
+                reverse("whatsapp:inbox", args=[channel.account_id, channel.inbox_id])
+            ),
+        }
+    send_mail(subject, body, None, emails)
+    return len(emails)
 
 
 @dataclass(frozen=True)
@@ -220,9 +289,9 @@ def channel_test(
         return ConnectionReport(
             False,
             _("The connection failed: %(reason)s")
-            % {"reason": errors.explain(exc.code, exc.title)},
+            % {"reason": errors.explain(exc.code, exc.described)},
         )
-    WhatsAppChannel.objects.filter(pk=channel.pk).update(auth_error="", auth_error_at=None)
+    channel_auth_ok(channel=channel)
     quality = {"GREEN": _("high"), "YELLOW": _("medium"), "RED": _("low")}.get(
         str(info.get("quality_rating") or "").upper(), str(info.get("quality_rating") or "—")
     )

@@ -59,6 +59,12 @@ def requeue_media() -> int:
     return services.media_requeue(at=timezone.now())
 
 
+@shared_task(name="whatsapp.notify_auth_failed", acks_late=True)
+def notify_auth_failed(channel_id: int) -> int:
+    """Tells the account's administrators, once, that Meta refused a number's access token."""
+    return services.auth_failure_notify(channel_id=channel_id)
+
+
 @shared_task(name="whatsapp.sync_templates", acks_late=True)
 def sync_templates(channel_id: int) -> int:
     try:
