@@ -14,6 +14,8 @@ A backend may also say what the composer needs to know (both optional):
 - `reply_window`: how long after the contact's last message free text may be sent (WhatsApp:
   24 hours); None or absent means always.
 - `templates(inbox)`: the approved message templates that may be sent at any time.
+- `template_error_codes`: the provider's error codes of a failed message that mean "only a
+  template may go now" (WhatsApp's 131047): the thread then offers the template picker.
 """
 
 from __future__ import annotations
@@ -46,11 +48,13 @@ class TransientDeliveryError(Exception):
 
 class PermanentDeliveryError(Exception):
     """The provider refused the message for good; it is marked failed with this text (`code` is
-    the provider's error code, kept on the message so the screen can offer what helps)."""
+    the provider's error code, kept on the message so the screen can offer what helps; `detail`
+    the provider's own code, title and details, shown under the text)."""
 
-    def __init__(self, message: str, code: str = "") -> None:
+    def __init__(self, message: str, code: str = "", detail: dict | None = None) -> None:
         super().__init__(message)
         self.code = str(code or "")
+        self.detail = detail or {}
 
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
@@ -130,6 +134,10 @@ class ReplyState:
 
 def reply_window(channel_type: str) -> timedelta | None:
     return getattr(backend_for(channel_type), "reply_window", None)
+
+
+def template_error_codes(channel_type: str) -> frozenset[str]:
+    return frozenset(getattr(backend_for(channel_type), "template_error_codes", ()))
 
 
 def can_reply(conversation: Conversation, at: datetime | None = None) -> bool:

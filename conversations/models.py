@@ -335,6 +335,8 @@ class EarlyStatus(TenantModel):
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices)
     error = models.TextField(blank=True, default="")
     error_code = models.CharField(max_length=32, blank=True, default="")
+    # The provider's own words about a failure (code, title, details), kept on the message.
+    error_detail = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(default=now)
 
     class Meta:
@@ -367,6 +369,17 @@ class Attachment(TenantModel):
     external_url = models.URLField(max_length=2000, blank=True, default="")
     meta = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [
+            # Received media still to be downloaded (a provider's media id, no file, no final
+            # error), for the channel's periodic re-queue: few rows, whatever the table's size.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(file="", meta__has_key="media_id") & ~Q(meta__has_key="error"),
+                name="attachment_media_pending",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.file_name or self.file_type

@@ -40,7 +40,9 @@ def deliver_message(self, message_id: int) -> str:
     try:
         sent = backend.send(message)
     except delivery.PermanentDeliveryError as exc:
-        services.message_mark_failed(message_id=message_id, error=str(exc), code=exc.code)
+        services.message_mark_failed(
+            message_id=message_id, error=str(exc), code=exc.code, detail=exc.detail
+        )
         return "failed"
     except delivery.TransientDeliveryError as exc:
         if self.request.retries >= self.max_retries:

@@ -88,6 +88,7 @@ class WorkspaceMixin(AccountMixin):
             if reply_state.window
             else 0,
             "thread": selectors.messages_page(conversation=conversation, limit=60),
+            "template_codes": delivery.template_error_codes(conversation.inbox.channel_type),
             "reply_form": extra.pop("reply_form", None) or ReplyForm(),
             "assign_form": AssignForm(
                 inbox=conversation.inbox, initial={"assignee": conversation.assignee_id}
@@ -182,7 +183,13 @@ class MessagesPartialView(WorkspaceMixin, View):
         conversation = self.conversation()
         items = selectors.messages_page(conversation=conversation, limit=60)
         return render(
-            request, "conversations/_messages.html", {"conversation": conversation, "thread": items}
+            request,
+            "conversations/_messages.html",
+            {
+                "conversation": conversation,
+                "thread": items,
+                "template_codes": delivery.template_error_codes(conversation.inbox.channel_type),
+            },
         )
 
 

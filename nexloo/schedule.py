@@ -45,6 +45,12 @@ BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Received media whose download was never queued (Redis away) or ran out of retries.
+    "whatsapp-requeue-media": {
+        "task": "whatsapp.requeue_media",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "whatsapp-sync-templates": {
         "task": "whatsapp.sync_all_templates",
         "schedule": 6 * 3600.0,

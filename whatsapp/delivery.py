@@ -20,6 +20,8 @@ from whatsapp.providers import provider_for
 class WhatsAppBackend:
     # WhatsApp accepts free text only within 24 hours of the customer's last message.
     reply_window = timedelta(hours=24)
+    # A message refused for that reason: the thread offers the template picker.
+    template_error_codes = frozenset({errors.WINDOW_CLOSED})
 
     def send(self, message: Message) -> delivery.Sent:
         channel = WhatsAppChannel.objects.filter(inbox_id=message.inbox_id).first()
@@ -35,14 +37,14 @@ class WhatsAppBackend:
                 self._explain(message, errors.TOKEN_INVALID), code="credentials"
             ) from exc
         except GraphError as exc:
-            text = self._explain(message, exc.code, exc.title)
+            text = self._explain(message, exc.code, exc.described)
             if exc.transient:
                 raise delivery.TransientDeliveryError(text) from exc
             if exc.code == errors.TOKEN_INVALID:
                 from whatsapp.services import channel_auth_failed
 
                 channel_auth_failed(channel_id=channel.pk, error=text)
-            raise delivery.PermanentDeliveryError(text, code=exc.code) from exc
+            raise delivery.PermanentDeliveryError(text, code=exc.code, detail=exc.detail()) from exc
         return delivery.Sent(source_id=wamid)
 
     def _explain(self, message: Message, code: str, title: str = "") -> str:

@@ -68,6 +68,7 @@ def explain(code: object, title: str = "") -> str:
         "no_channel": _("This inbox has no WhatsApp number connected."),
         "too_large": _("The file is larger than the limit."),
         "bad_type": _("WhatsApp sent a file of an unexpected type."),
+        "no_file": _("The attachment has no file to send."),
     }
     if code in texts:
         return texts[code]

@@ -17,15 +17,30 @@ _session = requests.Session()
 
 
 class GraphError(Exception):
-    def __init__(self, code: str, title: str, *, status: int | None = None) -> None:
-        super().__init__(f"{code}: {title}")
+    """`title` and `details` are Meta's own words (English), kept for the people who ask Meta
+    about it; errors.explain() says it in the account's language."""
+
+    def __init__(
+        self, code: str, title: str, *, status: int | None = None, details: str = ""
+    ) -> None:
+        super().__init__(f"{code}: {title}" + (f" ({details})" if details else ""))
         self.code = str(code)
         self.title = title
+        self.details = details
         self.status = status
 
     @property
     def transient(self) -> bool:
         return self.code in TRANSIENT or (self.status is not None and self.status >= 500)
+
+    @property
+    def described(self) -> str:
+        """The title with Meta's details, for a sentence that quotes Meta (error 100)."""
+        return f"{self.title} ({self.details})" if self.details else self.title
+
+    def detail(self) -> dict[str, str]:
+        """What is kept on a failed message (content_attributes.provider_error)."""
+        return {"code": self.code, "title": self.title, "details": self.details}
 
 
 def url(path: str) -> str:
@@ -42,10 +57,10 @@ def _raise_for(response: requests.Response) -> None:
         error = {}
     code = error.get("code") or f"http_{response.status_code}"
     title = error.get("error_user_msg") or error.get("message") or response.reason or ""
-    details = (error.get("error_data") or {}).get("details")
-    if details:
-        title = f"{title} ({details})"
-    raise GraphError(str(code), str(title)[:500], status=response.status_code)
+    details = (error.get("error_data") or {}).get("details") or ""
+    raise GraphError(
+        str(code), str(title)[:500], status=response.status_code, details=str(details)[:500]
+    )
 
 
 def call(method: str, path: str, *, token: str, **kwargs: Any) -> dict[str, Any]:

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.mail import send_mail
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountUser
@@ -25,8 +27,9 @@ from inboxes import services as inbox_services
 from inboxes.models import ChannelType, Inbox
 from nexloo.core import crypto
 from nexloo.core.errors import ValidationError
+from nexloo.core.links import absolute_url
 from nexloo.core.tasks import enqueue_on_commit
-from whatsapp import channel_cache, errors, parser
+from whatsapp import channel_cache, errors, parser, selectors
 from whatsapp.graph import GraphError
 from whatsapp.models import MessageTemplate, Provider, WebhookEvent, WhatsAppChannel
 from whatsapp.providers import provider_for
@@ -180,7 +183,9 @@ def channel_update(
             setattr(channel, name, cleaned[name])
     if "access_token" in cleaned:
         channel.access_token_encrypted = crypto.encrypt(cleaned["access_token"])
-        channel.auth_error, channel.auth_error_at = "", None
+        if channel.auth_error:
+            channel.auth_error, channel.auth_error_at = "", None
+            _auth_alerts_changed(channel.account_id)
     if "app_secret" in cleaned:
         channel.app_secret_encrypted = crypto.encrypt(cleaned["app_secret"])
     channel.save()
@@ -188,11 +193,75 @@ def channel_update(
     return channel
 
 
-def channel_auth_failed(*, channel_id: int, error: str) -> None:
-    """The Graph API refused the token (190): remembered, and shown to administrators."""
-    WhatsAppChannel.objects.filter(pk=channel_id).update(
-        auth_error=error[:2000], auth_error_at=timezone.now()
+def _auth_alerts_changed(account_id: int) -> None:
+    transaction.on_commit(lambda: selectors.auth_alerts_forget(account_id=account_id))
+
+
+def channel_auth_failed(*, channel_id: int, error: str) -> bool:
+    """The Graph API refused the token (190): remembered on the channel, which puts a banner in
+    front of the account's administrators until a new token is saved (or the connection test
+    passes). The first failure of the token also e-mails them; the next ones, until then, do
+    not. Returns whether this was the first."""
+    with transaction.atomic():
+        first = WhatsAppChannel.objects.filter(pk=channel_id, auth_error="").update(
+            auth_error=error[:2000] or "190", auth_error_at=timezone.now()
+        )
+        if first:
+            from whatsapp.tasks import notify_auth_failed
+
+            account_id = (
+                WhatsAppChannel.objects.filter(pk=channel_id)
+                .values_list("account_id", flat=True)
+                .get()
+            )
+            _auth_alerts_changed(account_id)
+            enqueue_on_commit(notify_auth_failed, channel_id)
+    return bool(first)
+
+
+def channel_auth_ok(*, channel: WhatsAppChannel) -> None:
+    """The Graph API accepted the token again: the banner goes."""
+    with transaction.atomic():
+        if (
+            WhatsAppChannel.objects.filter(pk=channel.pk)
+            .exclude(auth_error="")
+            .update(auth_error="", auth_error_at=None)
+        ):
+            _auth_alerts_changed(channel.account_id)
+
+
+def auth_failure_notify(*, channel_id: int) -> int:
+    """E-mails the account's administrators that Meta refused the number's access token, with
+    where to enter a new one. Returns to how many."""
+    from accounts.selectors import administrator_emails
+
+    channel = (
+        WhatsAppChannel.objects.select_related("account", "inbox").filter(pk=channel_id).first()
     )
+    if channel is None or not channel.auth_error:
+        return 0  # already fixed, or gone
+    emails = administrator_emails(account_id=channel.account_id)
+    if not emails:
+        return 0
+    with translation.override(channel.account.locale):
+        subject = _("WhatsApp refused the access token of %(inbox)s") % {
+            "inbox": channel.inbox.name
+        }
+        body = _(
+            "WhatsApp refused the access token of the inbox %(inbox)s (%(number)s): its replies "
+            "are not sent and the files customers send are not downloaded.\n"
+            "%(error)s\n\n"
+            "Enter a new access token on the inbox's WhatsApp tab: %(link)s\n"
+        ) % {
+            "inbox": channel.inbox.name,
+            "number": channel.phone_number,
+            "error": channel.auth_error,
+            "link": absolute_url(
+                reverse("whatsapp:inbox", args=[channel.account_id, channel.inbox_id])
+            ),
+        }
+    send_mail(subject, body, None, emails)
+    return len(emails)
 
 
 @dataclass(frozen=True)
@@ -214,13 +283,15 @@ def channel_test(
         )
     except GraphError as exc:
         if exc.code == errors.TOKEN_INVALID:
-            channel_auth_failed(channel_id=channel.pk, error=errors.explain(exc.code, exc.title))
+            channel_auth_failed(
+                channel_id=channel.pk, error=errors.explain(exc.code, exc.described)
+            )
         return ConnectionReport(
             False,
             _("The connection failed: %(reason)s")
-            % {"reason": errors.explain(exc.code, exc.title)},
+            % {"reason": errors.explain(exc.code, exc.described)},
         )
-    WhatsAppChannel.objects.filter(pk=channel.pk).update(auth_error="", auth_error_at=None)
+    channel_auth_ok(channel=channel)
     quality = {"GREEN": _("high"), "YELLOW": _("medium"), "RED": _("low")}.get(
         str(info.get("quality_rating") or "").upper(), str(info.get("quality_rating") or "—")
     )
@@ -381,13 +452,22 @@ def _apply_status(channel: WhatsAppChannel, item: parser.StatusReport) -> None:
         logger.info("status %r of %s ignored", item.status, item.wamid)
         return
     error = code = ""
+    detail = None
     if item.status == "failed":
         first = item.errors[0] if item.errors else {}
         code = str(first.get("code") or "")
+        title = str(first.get("title") or first.get("message") or "")
+        details = str((first.get("error_data") or {}).get("details") or "")
+        detail = {"code": code, "title": title, "details": details}
         with account_language(channel.account):
-            error = errors.explain(code, str(first.get("title") or first.get("message") or ""))
+            error = errors.explain(code, title)
     conversations.message_status_update(
-        inbox_id=channel.inbox_id, source_id=item.wamid, status=item.status, error=error, code=code
+        inbox_id=channel.inbox_id,
+        source_id=item.wamid,
+        status=item.status,
+        error=error,
+        code=code,
+        detail=detail,
     )
 
 
@@ -476,9 +556,95 @@ def events_requeue(*, at: datetime, limit: int = 500) -> int:
 # --- Media ---------------------------------------------------------------------------------------
 
 
+# A received file is fetched by its media id, which Meta keeps for 30 days. The download task
+# retries a failure for about half an hour (MEDIA_RETRY_*); what it could not get, and what was
+# never queued (Redis away, a worker killed), is queued again by the periodic `media_requeue`
+# with a growing pause, until the file is there, fails for good, or the media id has expired.
+# Bookkeeping on the attachment's meta: `download_due` (epoch seconds: not re-queued before)
+# and `download_tries` (how many times the task's retries ran out).
+MEDIA_TTL = timedelta(days=30)
+MEDIA_REQUEUE_AFTER = timedelta(minutes=1)  # the task queued on receipt had its chance
+MEDIA_LEASE = timedelta(minutes=15)  # a queued download is left alone this long
+MEDIA_PAUSE_MAX = timedelta(hours=6)
+MEDIA_RETRY_FIRST = timedelta(seconds=30)
+MEDIA_RETRY_MAX = timedelta(minutes=15)
+MEDIA_RETRIES = 6  # 30 s, 1, 2, 4, 8, 15 min: about half an hour
+
+
+def _epoch(at: datetime) -> int:
+    return int(at.timestamp())
+
+
+def media_retry_delay(retries: int) -> timedelta:
+    """The pause before the download task's next try, after `retries` failed ones."""
+    return min(MEDIA_RETRY_FIRST * 2**retries, MEDIA_RETRY_MAX)
+
+
+def media_pending():
+    """Received WhatsApp media still to be downloaded (the partial index
+    attachment_media_pending holds exactly these)."""
+    return Attachment.objects.filter(
+        file="", meta__has_key="media_id", message__inbox__channel_type=ChannelType.WHATSAPP_CLOUD
+    ).exclude(meta__has_key="error")
+
+
+def media_retry_later(*, attachment_id: int, at: datetime, delay: timedelta) -> None:
+    """The download task will try again in `delay`: the re-queue leaves it alone until a lease
+    after that."""
+    conversations.attachment_meta_set(
+        attachment_id=attachment_id, values={"download_due": _epoch(at + delay + MEDIA_LEASE)}
+    )
+
+
+def media_gave_up_for_now(*, attachment_id: int, at: datetime) -> None:
+    """The task's retries ran out: the re-queue tries again after a pause that doubles each
+    time (15 min, 30 min, 1 h … 6 h)."""
+    meta = Attachment.objects.filter(pk=attachment_id).values_list("meta", flat=True).first()
+    tries = int((meta or {}).get("download_tries") or 0) + 1
+    pause = min(MEDIA_LEASE * 2 ** (tries - 1), MEDIA_PAUSE_MAX)
+    conversations.attachment_meta_set(
+        attachment_id=attachment_id,
+        values={"download_due": _epoch(at + pause), "download_tries": tries},
+    )
+
+
+def media_requeue(*, at: datetime, limit: int = 200) -> int:
+    """Periodic: queues again the downloads of received media that have neither a file nor a
+    final error, older than MEDIA_REQUEUE_AFTER and due (see above), at most `limit` per run,
+    oldest first. Media older than Meta keeps it is marked unavailable. A number whose token
+    Meta refuses waits for the new token. Returns how many were queued."""
+    from whatsapp.tasks import download_media
+
+    pending = media_pending().filter(created_at__lt=at - MEDIA_REQUEUE_AFTER)
+    expired = list(
+        pending.filter(created_at__lt=at - MEDIA_TTL).values_list("pk", flat=True)[:limit]
+    )
+    for attachment_id in expired:
+        conversations.attachment_mark_unavailable(attachment_id=attachment_id, reason="expired")
+    due = list(
+        pending.filter(created_at__gte=at - MEDIA_TTL)
+        .filter(Q(meta__download_due__isnull=True) | Q(meta__download_due__lte=_epoch(at)))
+        .exclude(message__inbox__whatsapp_channel__auth_error__gt="")
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for attachment_id in due:
+        conversations.attachment_meta_set(
+            attachment_id=attachment_id, values={"download_due": _epoch(at + MEDIA_LEASE)}
+        )
+        enqueue_on_commit(download_media, attachment_id)
+    if due or expired:
+        logger.warning(
+            "re-queued %d WhatsApp media download(s); %d expired", len(due), len(expired)
+        )
+    return len(due)
+
+
 def media_download(*, attachment_id: int) -> str:
     """Downloads a received media file through the Graph API and stores it on its attachment.
-    Raises GraphError when worth retrying; a permanent failure is written on the attachment."""
+    Raises GraphError when worth retrying; a permanent failure is written on the attachment.
+    A refused token (190) is the number's problem, not the file's: the administrators are told
+    and the file waits for the new token."""
     attachment = (
         Attachment.objects.select_related("message__inbox").filter(pk=attachment_id).first()
     )
@@ -491,9 +657,15 @@ def media_download(*, attachment_id: int) -> str:
         return "unavailable"
     try:
         content, content_type = provider_for(channel.provider).media(channel, media_id)
+    except crypto.DecryptionError:
+        _media_token_refused(channel, errors.TOKEN_INVALID, "")
+        return "waiting_for_token"
     except GraphError as exc:
         if exc.transient:
             raise
+        if exc.code == errors.TOKEN_INVALID:
+            _media_token_refused(channel, exc.code, exc.described)
+            return "waiting_for_token"
         conversations.attachment_mark_unavailable(attachment_id=attachment_id, reason=exc.code)
         return "unavailable"
     conversations.attachment_fill(
@@ -524,5 +696,6 @@ def _default_name(attachment: Attachment, content_type: str) -> str:
     return f"whatsapp-{attachment.file_type}{EXTENSIONS.get(content_type, '')}"
 
 
-def media_give_up(*, attachment_id: int, reason: str) -> None:
-    conversations.attachment_mark_unavailable(attachment_id=attachment_id, reason=reason)
+def _media_token_refused(channel: WhatsAppChannel, code: str, title: str) -> None:
+    with account_language(channel.account_id):
+        channel_auth_failed(channel_id=channel.pk, error=errors.explain(code, title))

@@ -130,6 +130,7 @@ class _Failure:
     title: str
     path: str
     times: int
+    details: str = ""
 
 
 @dataclass
@@ -210,11 +211,19 @@ class GraphStandIn:
     # --- configuring -------------------------------------------------------------------------
 
     def fail_next(
-        self, *, code: int | str, title: str = "", status: int = 400, path: str = "", times: int = 1
+        self,
+        *,
+        code: int | str,
+        title: str = "",
+        status: int = 400,
+        path: str = "",
+        times: int = 1,
+        details: str = "",
     ) -> None:
-        """The next `times` requests whose path contains `path` get this Graph API error."""
+        """The next `times` requests whose path contains `path` get this Graph API error
+        (`details` as Meta's `error_data.details`)."""
         with self._lock:
-            self._failures.append(_Failure(status, code, title, path, times))
+            self._failures.append(_Failure(status, code, title, path, times, details))
 
     def add_media(
         self, media_id: str, content: bytes, mime_type: str, *, served_type: str = ""
@@ -263,19 +272,16 @@ class GraphStandIn:
         handler.end_headers()
         handler.wfile.write(data)
 
-    def _error(self, status: int, code: int | str, title: str):
-        return (
-            status,
-            {
-                "error": {
-                    "message": title,
-                    "type": "OAuthException",
-                    "code": code,
-                    "fbtrace_id": "x",
-                }
-            },
-            "application/json",
-        )
+    def _error(self, status: int, code: int | str, title: str, details: str = ""):
+        error: dict[str, Any] = {
+            "message": title,
+            "type": "OAuthException",
+            "code": code,
+            "fbtrace_id": "x",
+        }
+        if details:
+            error["error_data"] = {"messaging_product": "whatsapp", "details": details}
+        return status, {"error": error}, "application/json"
 
     def _answer(self, record: Recorded):
         if record.headers.get("Authorization") != f"Bearer {self.token}":
@@ -284,7 +290,7 @@ class GraphStandIn:
             for failure in self._failures:
                 if failure.times > 0 and failure.path in record.path:
                     failure.times -= 1
-                    return self._error(failure.status, failure.code, failure.title)
+                    return self._error(failure.status, failure.code, failure.title, failure.details)
         parts = [p for p in record.path.split("/") if p]
         if parts and parts[0] == "files" and len(parts) == 2 and parts[1] in self._media:
             media = self._media[parts[1]]

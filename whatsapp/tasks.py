@@ -34,23 +34,35 @@ def requeue_events() -> int:
 
 
 @shared_task(
-    name="whatsapp.download_media",
-    bind=True,
-    acks_late=True,
-    autoretry_for=(GraphError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=6,
+    name="whatsapp.download_media", bind=True, acks_late=True, max_retries=services.MEDIA_RETRIES
 )
 def download_media(self, attachment_id: int) -> str:
-    """A received image, audio, video, document or sticker, fetched by its media id."""
+    """A received image, audio, video, document or sticker, fetched by its media id. A transient
+    failure is retried with a growing pause for about half an hour; after that the periodic
+    `whatsapp.requeue_media` takes over (the media id lives 30 days at Meta)."""
     try:
         return services.media_download(attachment_id=attachment_id)
     except GraphError as exc:
+        now = timezone.now()
         if self.request.retries >= self.max_retries:
-            services.media_give_up(attachment_id=attachment_id, reason=exc.code)
-            return "unavailable"
-        raise
+            logger.warning("media of attachment %s still unavailable: %s", attachment_id, exc)
+            services.media_gave_up_for_now(attachment_id=attachment_id, at=now)
+            return "later"
+        delay = services.media_retry_delay(self.request.retries)
+        services.media_retry_later(attachment_id=attachment_id, at=now, delay=delay)
+        raise self.retry(exc=exc, countdown=delay.total_seconds()) from exc
+
+
+@shared_task(name="whatsapp.requeue_media", expires=55)
+def requeue_media() -> int:
+    """Periodic: received media whose download was never queued, or ran out of retries."""
+    return services.media_requeue(at=timezone.now())
+
+
+@shared_task(name="whatsapp.notify_auth_failed", acks_late=True)
+def notify_auth_failed(channel_id: int) -> int:
+    """Tells the account's administrators, once, that Meta refused a number's access token."""
+    return services.auth_failure_notify(channel_id=channel_id)
 
 
 @shared_task(name="whatsapp.sync_templates", acks_late=True)

@@ -89,7 +89,7 @@ class WhatsAppTabView(InboxTabMixin, View):
             except GraphError as exc:
                 from whatsapp.errors import explain
 
-                messages.error(request, explain(exc.code, exc.title))
+                messages.error(request, explain(exc.code, exc.described))
             else:
                 messages.success(request, _("%(count)s template(s) synced.") % {"count": count})
             return redirect("whatsapp:inbox", account_id=account_id, inbox_id=inbox_id)

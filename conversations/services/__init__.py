@@ -12,7 +12,11 @@ from conversations.services.assignment import (
     schedule_drain,
     waiting_q,
 )
-from conversations.services.attachments import attachment_fill, attachment_mark_unavailable
+from conversations.services.attachments import (
+    attachment_fill,
+    attachment_mark_unavailable,
+    attachment_meta_set,
+)
 from conversations.services.canned import (
     canned_response_create,
     canned_response_delete,
@@ -72,6 +76,7 @@ __all__ = [
     "assignment_queues_sweep",
     "attachment_fill",
     "attachment_mark_unavailable",
+    "attachment_meta_set",
     "attachments_from_uploads",
     "canned_response_create",
     "canned_response_delete",

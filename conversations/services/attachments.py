@@ -4,11 +4,14 @@ like every attachment, only through the access-checked link (conversations/files
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.files.base import ContentFile
 from django.db import transaction
 
 from conversations import events as conv_events
 from conversations.models import Attachment
+from nexloo.core.db import JSONMerged
 
 _FOR_EVENT = ("message__conversation__assignee__user", "message__conversation__contact")
 
@@ -56,3 +59,15 @@ def attachment_mark_unavailable(*, attachment_id: int, reason: str) -> Attachmen
             conv_events.MESSAGE_UPDATED, message=attachment.message, performer=None
         )
     return attachment
+
+
+def attachment_meta_set(*, attachment_id: int, values: dict[str, Any]) -> bool:
+    """Sets keys of a pending attachment's meta (a channel's bookkeeping of its download: when
+    to try again, how often it failed), in one statement that leaves the other keys as they are.
+    Nothing changes once the file is there or the attachment was marked unavailable. Returns
+    whether it changed."""
+    return bool(
+        Attachment.objects.filter(pk=attachment_id, file="")
+        .exclude(meta__has_key="error")
+        .update(meta=JSONMerged("meta", values))
+    )

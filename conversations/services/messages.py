@@ -38,6 +38,7 @@ from conversations.services.common import (
 )
 from inboxes.models import Inbox
 from inboxes.selectors import inbox_is_open, inbox_next_opening
+from nexloo.core.db import JSONMerged
 from nexloo.core.errors import BadParameter, ValidationError
 from nexloo.core.events import Performer
 from nexloo.core.params import clean_json
@@ -47,7 +48,9 @@ logger = logging.getLogger(__name__)
 # No out-of-office reply while an agent answered this recently: a person is clearly there.
 RECENT_AGENT_REPLY = timedelta(minutes=5)
 MAX_CONTENT = 20_000
-RESERVED_ATTRIBUTES = frozenset({"automatic", "deleted", "template_params", "reactions"})
+RESERVED_ATTRIBUTES = frozenset(
+    {"automatic", "deleted", "template_params", "reactions", "provider_error"}
+)
 NEVER_OPENS = datetime(9999, 12, 31, tzinfo=UTC)
 
 
@@ -516,9 +519,12 @@ def _earlier_than(status: str) -> list[str]:
     return [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
 
 
-def _move_status(messages, status: str, **fields) -> bool:
+def _move_status(messages, status: str, attributes: dict | None = None, **fields) -> bool:
     """Moves the message of `messages` to `status` if that is forward, and tells the screens.
-    A late or repeated update changes nothing. Returns whether it changed."""
+    A late or repeated update changes nothing. `attributes` are set in content_attributes in
+    the same statement. Returns whether it changed."""
+    if attributes:
+        fields["content_attributes"] = JSONMerged("content_attributes", attributes)
     with transaction.atomic():
         changed = messages.filter(status__in=_earlier_than(status)).update(
             status=status, updated_at=timezone.now(), **fields
@@ -547,20 +553,44 @@ def _lock_source_id(inbox_id: int, source_id: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [inbox_id, key])
 
 
+def _failure_fields(error: str, code: str, detail: dict | None) -> dict:
+    """What a failure writes on the message: the sentence for people, the provider's code, and
+    the provider's own words (code, title, details) in content_attributes.provider_error."""
+    fields: dict = {"external_error": error[:2000], "external_error_code": str(code)[:32]}
+    if detail:
+        fields["attributes"] = {"provider_error": clean_provider_error(detail)}
+    return fields
+
+
+def clean_provider_error(detail: dict) -> dict[str, str]:
+    return {
+        key: str(detail[key])[:1000]
+        for key in ("code", "title", "details")
+        if detail.get(key) not in (None, "")
+    }
+
+
 def message_status_update(
-    *, inbox_id: int, source_id: str, status: str, error: str = "", code: str = ""
+    *,
+    inbox_id: int,
+    source_id: str,
+    status: str,
+    error: str = "",
+    code: str = "",
+    detail: dict | None = None,
 ) -> bool:
     """A provider's status report for the message it knows as `source_id` (sent → delivered →
-    read, or failed with its error). A report for an id no message has yet is kept and applied
-    when a message takes that id (message_mark_sent). Returns whether a message changed."""
+    read, or failed with its error: `error` for people, `detail` the provider's code, title and
+    details). A report for an id no message has yet is kept and applied when a message takes
+    that id (message_mark_sent). Returns whether a message changed."""
     if status not in STATUS_RANK and status != DeliveryStatus.FAILED:
         raise ValidationError({"status": _("Unknown delivery status.")})
     with transaction.atomic():
         _lock_source_id(inbox_id, source_id)
         messages = Message.objects.filter(inbox_id=inbox_id, source_id=source_id)
-        fields = {"external_error": error[:2000], "external_error_code": code[:32]}
-        if status != DeliveryStatus.FAILED:
-            fields = {}
+        fields = {}
+        if status == DeliveryStatus.FAILED:
+            fields = _failure_fields(error, code, detail)
         if _move_status(messages, status, **fields):
             return True
         if not messages.exists():
@@ -574,6 +604,7 @@ def message_status_update(
                         status=status,
                         error=error[:2000],
                         error_code=code[:32],
+                        error_detail=clean_provider_error(detail or {}),
                     )
                 ],
                 ignore_conflicts=True,
@@ -590,7 +621,7 @@ def _apply_early_statuses(inbox_id: int, source_id: str) -> None:
     for report in sorted(early, key=lambda r: STATUS_RANK.get(r.status, 9)):
         fields = {}
         if report.status == DeliveryStatus.FAILED:
-            fields = {"external_error": report.error, "external_error_code": report.error_code}
+            fields = _failure_fields(report.error, report.error_code, report.error_detail)
         _move_status(messages, report.status, **fields)
     EarlyStatus.objects.filter(pk__in=[r.pk for r in early]).delete()
 
@@ -750,12 +781,13 @@ def message_mark_sent(
     return moved
 
 
-def message_mark_failed(*, message_id: int, error: str, code: str = "") -> bool:
+def message_mark_failed(
+    *, message_id: int, error: str, code: str = "", detail: dict | None = None
+) -> bool:
     return _move_status(
         Message.objects.filter(pk=message_id),
         DeliveryStatus.FAILED,
-        external_error=error[:2000],
-        external_error_code=str(code)[:32],
+        **_failure_fields(error, code, detail),
     )
 
 

@@ -320,6 +320,89 @@ class TestStatuses:
         assert not EarlyStatus.objects.exists()
 
 
+SENT_WAMID = "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA="  # status_sent
+HELD_WAMID = "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI0QUQ2MjA4NEYyRkExNjMyREUA"  # status_failed_131049
+HELD_TITLE = "This message was not delivered to maintain healthy ecosystem engagement."
+HELD_DETAILS = (
+    "In order to maintain a healthy ecosystem engagement, the message failed to be delivered."
+)
+
+
+def bubble(client, message) -> str:
+    """The thread as the agent's browser gets it, cut down to this message's bubble."""
+    conversation = message.conversation
+    html = client.get(
+        f"/app/accounts/{conversation.account_id}/conversations/"
+        f"{conversation.display_id}/_messages/"
+    ).content.decode()
+    start = html.index(f'data-message="{message.pk}"')
+    end = html.find("data-message=", start + 1)
+    return html[start : end if end != -1 else len(html)]
+
+
+class TestWhatAPersonSeesOfAStatus:
+    """The status fixtures on replies carrying their wamids, as the thread shows them."""
+
+    def test_sent_shows_the_single_tick(self, process, inbox, login, admin):
+        ours = outgoing(inbox, SENT_WAMID, "16505551234", status="queued")
+        client = login(admin)
+        assert 'class="tick tick-queued"' in bubble(client, ours)
+        process(payload("status_sent.json"))
+        ours.refresh_from_db()
+        assert ours.status == "sent"
+        shown = bubble(client, ours)
+        assert 'class="tick tick-sent"' in shown
+        assert 'aria-label="Enviada">✓</span>' in shown
+        assert "msg-error" not in shown
+
+    def test_failed_131049_explains_in_portuguese_with_metas_title_under_it(
+        self, process, inbox, login, admin
+    ):
+        ours = outgoing(inbox, HELD_WAMID, "16505551234")
+        liked = {"16505551234": {"emoji": "👍", "at": 1751142000}}
+        Message.objects.filter(pk=ours.pk).update(content_attributes={"reactions": liked})
+        process(payload("status_failed_131049.json"))
+        ours.refresh_from_db()
+        assert (ours.status, ours.external_error_code) == ("failed", "131049")
+        assert ours.external_error.startswith("A Meta segurou esta mensagem")
+        assert ours.content_attributes["provider_error"] == {
+            "code": "131049",
+            "title": HELD_TITLE,
+            "details": HELD_DETAILS,
+        }
+        assert ours.content_attributes["reactions"] == liked  # what was there is kept
+        shown = bubble(login(admin), ours)
+        assert 'class="tick tick-failed"' in shown
+        sentence = shown.index("A Meta segurou esta mensagem")
+        meta = shown.index(f"{HELD_TITLE} (código 131049)")
+        assert sentence < meta  # Meta's words under ours
+        assert HELD_DETAILS in shown
+        assert "Enviar modelo" not in shown  # a template would not help here
+
+    def test_failed_131053_minimal_shows_the_title_it_has(self, process, inbox, login, admin):
+        ours = outgoing(inbox, "amid.ID", "CUSTOMER_PHONE_NUMBER")
+        process(payload("status_failed_131053_minimal.json"))
+        ours.refresh_from_db()
+        assert (ours.status, ours.external_error_code) == ("failed", "131053")
+        assert ours.content_attributes["provider_error"] == {
+            "code": "131053",
+            "title": "ERROR_TITLE",
+        }
+        shown = bubble(login(admin), ours)
+        assert "O WhatsApp não conseguiu processar a mídia anexada." in shown
+        assert "ERROR_TITLE (código 131053)" in shown
+
+    def test_a_failure_that_overtook_the_send_keeps_metas_words_too(self, process, inbox):
+        from conversations import services as conversation_services
+
+        process(payload("status_failed_131049.json"))
+        ours = outgoing(inbox, None, "16505551234", status="queued")
+        conversation_services.message_mark_sent(message_id=ours.pk, source_id=HELD_WAMID)
+        ours.refresh_from_db()
+        assert (ours.status, ours.external_error_code) == ("failed", "131049")
+        assert ours.content_attributes["provider_error"]["title"] == HELD_TITLE
+
+
 class TestCost:
     def test_a_returning_customers_message_takes_a_fixed_number_of_statements(
         self, stored, inbox, django_assert_num_queries, django_capture_on_commit_callbacks

@@ -129,6 +129,111 @@ class TestSent:
         assert graph.sent[0]["type"] == "document"
         assert graph.sent[0]["document"]["filename"] == "orcamento.pdf"
 
+    def test_an_audio_is_uploaded_and_its_text_follows_it(
+        self, graph, account, admin, incoming, on_commit
+    ):
+        with on_commit():
+            message = reply(
+                account,
+                admin,
+                incoming.conversation,
+                text="Ouça o recado",
+                attachments=[
+                    NewAttachment(
+                        file_type="audio",
+                        file_name="recado.ogg",
+                        content=b"OggS fake voice",
+                        content_type="audio/ogg",
+                    )
+                ],
+            )
+        assert len(graph.uploads) == 1
+        upload = graph.uploads[0]
+        assert b"OggS fake voice" in upload.body
+        assert b'name="type"\r\n\r\naudio/ogg' in upload.body
+        assert upload.headers["Authorization"] == f"Bearer {TOKEN}"
+        # WhatsApp takes no caption on audio: the text goes as a message of its own, after it.
+        assert [(m["type"], m.get("audio") or m.get("text")) for m in graph.sent] == [
+            ("audio", {"id": "upload-1"}),
+            ("text", {"body": "Ouça o recado"}),
+        ]
+        message.refresh_from_db()
+        assert (message.status, message.source_id) == ("sent", "wamid.STANDIN000002")
+
+    def test_a_video_is_uploaded_and_sent_with_its_caption(
+        self, graph, account, admin, incoming, on_commit
+    ):
+        with on_commit():
+            message = reply(
+                account,
+                admin,
+                incoming.conversation,
+                text="O passo a passo",
+                attachments=[
+                    NewAttachment(
+                        file_type="video",
+                        file_name="passo.mp4",
+                        content=b"\x00\x00\x00\x18ftypmp42 fake",
+                        content_type="video/mp4",
+                    )
+                ],
+            )
+        assert len(graph.uploads) == 1
+        assert b"ftypmp42 fake" in graph.uploads[0].body
+        assert graph.sent == [
+            {
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": "16505551234",
+                "type": "video",
+                "video": {"id": "upload-1", "caption": "O passo a passo"},
+            }
+        ]
+        message.refresh_from_db()
+        assert message.status == "sent"
+
+    @pytest.mark.parametrize(
+        ("file_type", "kind", "expected"),
+        [
+            ("image", "image", {"caption": "Veja a cor"}),
+            ("file", "document", {"caption": "Veja a cor", "filename": "catalogo.pdf"}),
+        ],
+    )
+    def test_an_attachment_that_is_only_an_address_goes_as_a_link(
+        self, graph, account, admin, incoming, on_commit, file_type, kind, expected
+    ):
+        url = f"https://cdn.example.com/{file_type}/catalogo.pdf"
+        with on_commit():
+            message = reply(
+                account,
+                admin,
+                incoming.conversation,
+                text="Veja a cor",
+                attachments=[
+                    NewAttachment(file_type=file_type, file_name="catalogo.pdf", external_url=url)
+                ],
+            )
+        assert graph.uploads == []  # Meta fetches it from there itself
+        assert graph.sent[0]["type"] == kind
+        assert graph.sent[0][kind] == {"link": url, **expected}
+        message.refresh_from_db()
+        assert message.status == "sent"
+
+    def test_an_attachment_with_neither_file_nor_address_fails_saying_so(
+        self, graph, account, admin, incoming, on_commit
+    ):
+        with on_commit():
+            message = reply(
+                account,
+                admin,
+                incoming.conversation,
+                attachments=[NewAttachment(file_type="image", file_name="sumiu.png")],
+            )
+        message.refresh_from_db()
+        assert (message.status, message.external_error_code) == ("failed", "no_file")
+        assert message.external_error == "O anexo não tem arquivo para enviar."
+        assert graph.sent == []
+
 
 @pytest.fixture
 def retries_run_at_once():
@@ -186,6 +291,27 @@ class TestErrors:
         assert message.external_error_code == str(code)
         assert words in message.external_error
         assert len(graph.sent) == 1  # not retried
+
+    def test_metas_title_and_details_are_kept_on_the_failed_message(
+        self, graph, account, admin, incoming, on_commit
+    ):
+        graph.fail_next(
+            code=131047,
+            title="Re-engagement message",
+            details="Message failed to send because more than 24 hours have passed since the "
+            "customer last replied to this number.",
+            path="/messages",
+        )
+        with on_commit():
+            message = reply(account, admin, incoming.conversation)
+        message.refresh_from_db()
+        assert message.content_attributes["provider_error"] == {
+            "code": "131047",
+            "title": "Re-engagement message",
+            "details": "Message failed to send because more than 24 hours have passed since "
+            "the customer last replied to this number.",
+        }
+        assert message.external_error.startswith("Mais de 24 horas")
 
     def test_an_expired_token_fails_and_tells_the_administrators(
         self, graph, channel, account, admin, incoming, on_commit

@@ -8,7 +8,11 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from conversations import services as conversation_services
 from conversations.models import Message
 from tests.factories import AccountUserFactory, InboxMemberFactory
 from tests.whatsapp.conftest import NUMBER, PHONE_NUMBER_ID, SECRET, TOKEN, payload
@@ -220,3 +224,160 @@ class TestComposerWindow:
             process(payload(name, wa_id="16505551234", suffix=n))
         with django_assert_num_queries(14):  # templates, reactions, media: no query per row
             self.pane(client, account, conversation)
+
+
+def workspace_url(account):
+    return f"/app/accounts/{account.pk}/conversations/"
+
+
+def inboxes_url(account):
+    return f"/app/accounts/{account.pk}/settings/inboxes/"
+
+
+class TestARefusedToken:
+    """Meta refuses the number's access token (190): the administrators are told — a banner on
+    every page while it lasts, and one e-mail when it starts."""
+
+    @pytest.fixture
+    def incoming(self, process, inbox):
+        process(payload("text.json", timestamp=int(time.time()) - 60))
+        return Message.objects.get(inbox=inbox, message_type="incoming")
+
+    def reply(self, account, admin, incoming, on_commit, text="Temos sim."):
+        with on_commit():
+            return conversation_services.message_send(
+                account=account, actor=admin, conversation=incoming.conversation, content=text
+            )
+
+    def test_administrators_see_a_banner_on_the_workspace_and_in_settings(
+        self, graph, channel, account, admin, sofia, incoming, login, on_commit
+    ):
+        client = login(admin)
+        assert "data-whatsapp-auth-alert" not in client.get(workspace_url(account)).content.decode()
+        graph.token = "a-token-meta-no-longer-knows"
+        self.reply(account, admin, incoming, on_commit)
+        for page in (workspace_url(account), inboxes_url(account)):
+            html = client.get(page).content.decode()
+            assert f'data-whatsapp-auth-alert="{channel.inbox_id}"' in html
+            assert "O WhatsApp recusou o token de acesso de WhatsApp Atendimento" in html
+            assert f'href="{tab_url(account, channel.inbox)}"' in html
+        # The agents cannot do anything about it: no banner for them.
+        sofia_html = login(sofia).get(workspace_url(account)).content.decode()
+        assert "data-whatsapp-auth-alert" not in sofia_html
+
+    def test_a_new_token_takes_the_banner_away(
+        self, graph, channel, account, admin, incoming, login, on_commit
+    ):
+        graph.token = "a-token-meta-no-longer-knows"
+        self.reply(account, admin, incoming, on_commit)
+        client = login(admin)
+        assert "data-whatsapp-auth-alert" in client.get(inboxes_url(account)).content.decode()
+        with on_commit():
+            response = client.post(
+                tab_url(account, channel.inbox),
+                {
+                    "action": "update",
+                    "phone_number": NUMBER,
+                    "phone_number_id": PHONE_NUMBER_ID,
+                    "business_account_id": channel.business_account_id,
+                    "access_token": "a-token-meta-no-longer-knows",
+                    "app_secret": "",
+                },
+            )
+        assert response.status_code == 302
+        assert "data-whatsapp-auth-alert" not in client.get(inboxes_url(account)).content.decode()
+
+    def test_the_administrators_get_one_e_mail_when_it_starts(
+        self, graph, channel, account, admin, sofia, incoming, on_commit
+    ):
+        other_admin = AccountUserFactory(account=account, role="administrator")
+        graph.token = "a-token-meta-no-longer-knows"
+        self.reply(account, admin, incoming, on_commit)
+        self.reply(account, admin, incoming, on_commit, text="Ainda aí?")  # fails the same way
+        assert len(mail.outbox) == 1
+        email = mail.outbox[0]
+        assert sorted(email.to) == sorted([admin.user.email, other_admin.user.email])
+        assert sofia.user.email not in email.to
+        assert email.subject == "O WhatsApp recusou o token de acesso de WhatsApp Atendimento"
+        assert "O WhatsApp recusou o token de acesso (expirado ou revogado)" in email.body
+        assert f"http://testserver{tab_url(account, channel.inbox)}" in email.body
+        # A new token, and later it is refused again: that is news again.
+        services.channel_update(
+            account=account, actor=admin, channel=channel, access_token="EAAG-renewed-0000-1111"
+        )
+        self.reply(account, admin, incoming, on_commit, text="E agora?")
+        assert len(mail.outbox) == 2
+
+    def test_the_banner_costs_no_query_once_read(
+        self, graph, channel, account, admin, incoming, login, on_commit
+    ):
+        graph.token = "a-token-meta-no-longer-knows"
+        self.reply(account, admin, incoming, on_commit)
+        client = login(admin)
+        client.get(inboxes_url(account))
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get(inboxes_url(account)).content.decode()
+        assert "data-whatsapp-auth-alert" in html
+        assert not [q for q in captured.captured_queries if "whatsapp_whatsappchannel" in q["sql"]]
+
+
+class TestWindowClosedFailure:
+    """WhatsApp refused a reply because the 24 hours had passed (131047): the failed message
+    offers "Enviar modelo", which opens the composer's template picker."""
+
+    @pytest.fixture
+    def conversation(self, process, inbox, graph, channel):
+        graph.templates = TEMPLATES
+        services.templates_sync(channel_id=channel.pk)
+        process(payload("text.json", timestamp=int(time.time()) - 60))
+        return Message.objects.get(inbox=inbox, message_type="incoming").conversation
+
+    def failed_reply(self, graph, account, admin, conversation, on_commit, code):
+        graph.fail_next(code=code, title="Meta's title", path="/messages")
+        with on_commit():
+            message = conversation_services.message_send(
+                account=account, actor=admin, conversation=conversation, content="Oi?"
+            )
+        message.refresh_from_db()
+        assert message.status == "failed"
+        return message
+
+    def pane(self, client, account, conversation):
+        url = f"/app/accounts/{account.pk}/conversations/{conversation.display_id}/_pane/"
+        return client.get(url).content.decode()
+
+    def test_the_failed_message_offers_the_template_picker(
+        self, graph, account, admin, conversation, login, on_commit
+    ):
+        message = self.failed_reply(graph, account, admin, conversation, on_commit, 131047)
+        html = self.pane(login(admin), account, conversation)
+        start = html.index(f'data-message="{message.pk}"')
+        bubble = html[start : html.index('class="msg-meta"', start)]
+        assert "Mais de 24 horas desde a última mensagem do cliente" in bubble
+        picker = f"#templates-{conversation.display_id}"
+        assert f'<a class="btn btn-sm" href="{picker}" data-open-templates>Enviar modelo</a>' in (
+            bubble
+        )
+        # What it opens: the approved templates, with their parameters.
+        assert f'<details class="templates" id="templates-{conversation.display_id}"' in html
+        assert 'data-template="retomar_atendimento"' in html
+        # The thread refreshed on its own (a status or a new message) offers it too.
+        url = f"/app/accounts/{account.pk}/conversations/{conversation.display_id}/_messages/"
+        assert "data-open-templates" in login(admin).get(url).content.decode()
+
+    def test_other_failures_do_not(self, graph, account, admin, conversation, login, on_commit):
+        self.failed_reply(graph, account, admin, conversation, on_commit, 131026)
+        html = self.pane(login(admin), account, conversation)
+        assert "não conseguiu entregar" in html
+        assert "data-open-templates" not in html
+
+    def test_without_templates_it_says_how_to_get_them(
+        self, graph, channel, account, admin, conversation, login, on_commit
+    ):
+        channel.templates.all().delete()
+        self.failed_reply(graph, account, admin, conversation, on_commit, 131047)
+        html = self.pane(login(admin), account, conversation)
+        assert "data-open-templates" in html
+        # The window looks open to Nexloo, so the hint waits, hidden, for the click.
+        assert f'<p class="muted small" id="templates-{conversation.display_id}" hidden>' in html
+        assert "Este número ainda não tem modelo aprovado" in html

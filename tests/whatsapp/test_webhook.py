@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+from contextlib import contextmanager
 
 import pytest
 import requests
+from django.db import connection
 
 from conversations.models import Message
 from inboxes import services as inbox_services
 from tests.whatsapp.conftest import NUMBER, PHONE_NUMBER_ID, SECRET, payload, raw
-from whatsapp import services
+from whatsapp import services, webhook
 from whatsapp.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -128,6 +131,22 @@ class TestAddressing:
         assert response.status_code == 404
         assert not WebhookEvent.objects.exists()
 
+    def test_an_unknown_number_is_logged_once_a_minute(self, post, channel, caplog, monkeypatch):
+        monkeypatch.setattr(webhook, "_unknown_logged", {})  # forget earlier tests' numbers
+        caplog.set_level(logging.WARNING, logger="whatsapp.webhook")
+        for _ in range(3):  # a misconfigured app at Meta retrying: one line, not a flood
+            assert post(payload("text.json"), number="+5511977776666").status_code == 404
+        lines = [
+            r
+            for r in caplog.records
+            if r.name == "whatsapp.webhook" and "unknown number" in r.message
+        ]
+        assert [r.getMessage() for r in lines] == [
+            "WhatsApp webhook for an unknown number +5511977776666"
+        ]
+        assert lines[0].levelno == logging.WARNING
+        assert not WebhookEvent.objects.exists()
+
     def test_a_body_over_3_mb_is_refused(self, post, channel):
         body = (
             b'{"object": "whatsapp_business_account", "entry": [], "pad": "'
@@ -168,3 +187,38 @@ class TestAddressing:
 
     def test_phone_number_id_of_the_fixtures_is_ours(self):
         assert PHONE_NUMBER_ID in raw("text.json").decode()
+
+
+@contextmanager
+def events_refused():
+    """The database refuses every new event (as when its disk is full or it is read-only): a
+    constraint no row meets, checked on new rows only; the webhook's INSERT really fails."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE whatsapp_webhookevent "
+            "ADD CONSTRAINT test_refuse_every_event CHECK (false) NOT VALID"
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "ALTER TABLE whatsapp_webhookevent DROP CONSTRAINT test_refuse_every_event"
+            )
+
+
+class TestNotStored:
+    def test_a_delivery_that_cannot_be_stored_is_503_and_metas_retry_is_kept(
+        self, post, channel, caplog
+    ):
+        body = payload("text.json")
+        with events_refused():
+            response = post(body)
+            assert (response.status_code, response.text) == (503, "try again")
+            assert "the delivery could not be stored; Meta will retry" in caplog.text
+            assert not WebhookEvent.objects.exists()
+            assert not Message.objects.exists()
+        response = post(body)  # Meta delivers it again once the database takes it
+        assert response.status_code == 200
+        assert WebhookEvent.objects.get().status == "processed"
+        assert Message.objects.get(inbox=channel.inbox).content == "Does it come in another color?"

@@ -60,7 +60,7 @@ class CloudProvider:
         caption = message.content
         for attachment in attachments:
             kind = SEND_AS.get(attachment.file_type, "document")
-            media: dict[str, Any] = {"id": self._upload(channel, token, attachment)}
+            media = self._media_of(channel, token, attachment)
             if caption and kind in CAPTIONED:
                 media["caption"], caption = caption, ""
             if kind == "document":
@@ -80,6 +80,17 @@ class CloudProvider:
             return str(answer["messages"][0]["id"])
         except (KeyError, IndexError, TypeError) as exc:
             raise GraphError("bad_answer", "no message id in the answer") from exc
+
+    def _media_of(
+        self, channel: WhatsAppChannel, token: str, attachment: Attachment
+    ) -> dict[str, Any]:
+        """A stored file is uploaded (`id`); an attachment that is only a public address (an API
+        client's `external_url`) goes as a `link` that Meta fetches itself."""
+        if attachment.file:
+            return {"id": self._upload(channel, token, attachment)}
+        if attachment.external_url:
+            return {"link": attachment.external_url}
+        raise GraphError("no_file", f"attachment {attachment.pk} has no file nor address")
 
     def _upload(self, channel: WhatsAppChannel, token: str, attachment: Attachment) -> str:
         """Uploads the stored file to the Graph API (media ids live 30 days there); Nexloo's

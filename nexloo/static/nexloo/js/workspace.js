@@ -451,6 +451,21 @@
     input.closest("form").querySelector(".file-names").textContent = names;
   });
 
+  // "Enviar modelo" on a message WhatsApp refused outside the 24-hour window: opens the
+  // composer's template picker (or shows why there is none).
+  document.addEventListener("click", (event) => {
+    const action = event.target.closest("[data-open-templates]");
+    if (!action) return;
+    const picker = document.getElementById(action.getAttribute("href").slice(1));
+    if (!picker) return;
+    event.preventDefault();
+    picker.hidden = false;
+    if (picker.tagName === "DETAILS") picker.open = true;
+    picker.scrollIntoView({ block: "nearest" });
+    const first = picker.querySelector("input[type=text]") || picker.querySelector("button");
+    if (first) first.focus();
+  });
+
   document.addEventListener("click", (event) => {
     const toggle = event.target.closest("[data-toggle-contact]");
     if (!toggle) return;
