@@ -187,6 +187,7 @@ class TestSettingsTab:
             "Configurações",
             "Colaboradores",
             "Horário de atendimento",
+            "Webhook",  # an API channel's (webhooks.views.InboxWebhookView)
         ]
         assert 'value="WhatsApp Comercial"' in html
         assert "Mensagem de ausência" in html
