@@ -44,7 +44,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args, inbox: Inbox, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = _assignable(inbox)
-        self.fields["assignee"].label_from_instance = lambda m: m.user.available_name
+        self.fields["assignee"].label_from_instance = lambda m: m.available_name
 
 
 class ForwardForm(forms.Form):
@@ -78,7 +78,7 @@ class ForwardForm(forms.Form):
             agents = agents.filter(team_memberships__team=team)
             self.initial["team"] = team.pk
         self.fields["assignee"].queryset = agents
-        self.fields["assignee"].label_from_instance = lambda m: m.user.available_name
+        self.fields["assignee"].label_from_instance = lambda m: m.available_name
         if agents_url:
             self.fields["team"].widget.attrs.update(
                 {

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from accounts.models import AccountUser, Role
+from accounts.selectors import shown_name_sql
 from inboxes.business_hours import Schedule, is_open, next_opening
 from inboxes.models import Inbox, InboxMember, ScheduleRule
 from nexloo.core.tenancy import get_or_not_found
@@ -98,7 +99,7 @@ def assignable_members(*, inbox_id: int, account_id: int) -> QuerySet[AccountUse
         .filter(Q(role=Role.ADMINISTRATOR) | Q(inbox_memberships__inbox_id=inbox_id))
         .select_related("user")
         .distinct()
-        .order_by("user__name")
+        .order_by(shown_name_sql())
     )
 
 

@@ -21,7 +21,7 @@ class AgentSerializer(serializers.Serializer):
     auto_offline = serializers.BooleanField()
     confirmed = serializers.SerializerMethodField()
     email = serializers.EmailField(source="user.email")
-    available_name = serializers.CharField(source="user.available_name")
+    available_name = serializers.CharField()
     name = serializers.CharField(source="shown_name")
     role = serializers.ChoiceField(choices=Role.choices)
     thumbnail = serializers.SerializerMethodField()

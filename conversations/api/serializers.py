@@ -376,8 +376,8 @@ class ConversationSerializer(DirectRepresentation, serializers.ModelSerializer):
             "assignee": (
                 {
                     "id": assignee.user_id,
-                    "name": assignee.user.name,
-                    "available_name": assignee.user.available_name,
+                    "name": assignee.shown_name,
+                    "available_name": assignee.available_name,
                     "email": assignee.user.email,
                     "role": assignee.role,
                     "availability_status": API_AVAILABILITY[assignee.availability],

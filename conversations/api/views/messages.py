@@ -46,7 +46,7 @@ class MessagesView(ConversationScoped):
             "contact": ContactSerializer(conversation.contact).data,
             "assignee": {
                 "id": conversation.assignee.user_id,
-                "name": conversation.assignee.user.name,
+                "name": conversation.assignee.shown_name,
             }
             if conversation.assignee_id
             else None,
