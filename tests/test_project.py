@@ -75,6 +75,7 @@ def test_production_refuses_a_missing_short_or_known_key(tmp_path):
         "",
         "change-me",
         "dev-only-insecure-secret-key-change-me",
+        "bench-only-" + "x7Kq2" * 12,
         "x" * 60,
         "curta-demais",
     ):
@@ -86,6 +87,14 @@ def test_production_refuses_a_missing_short_or_known_key(tmp_path):
     # The compose file ships no secret: it refuses to start without them.
     assert "change-me" not in compose
     assert "${SECRET_KEY:?" in compose and "${POSTGRES_PASSWORD:?" in compose
+
+
+@pytest.mark.parametrize("script", sorted((BASE / "bench").glob("*.py")), ids=lambda p: p.name)
+def test_no_benchmark_script_writes_a_secret_key_in_the_source(script):
+    """A key in the repository is a key anyone can sign sessions and links with."""
+    import re
+
+    assert not re.search(r"""SECRET_KEY["']\s*[,:=]\s*f?["']""", script.read_text())
 
 
 @pytest.mark.parametrize("script", sorted((BASE / "bench").glob("*.py")), ids=lambda p: p.name)
