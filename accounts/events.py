@@ -26,7 +26,7 @@ API_AVAILABILITY = {
 def performer_for(membership: AccountUser | None) -> Performer | None:
     if membership is None:
         return None
-    return Performer(type="user", id=membership.user_id, name=membership.user.available_name)
+    return Performer(type="user", id=membership.user_id, name=membership.available_name)
 
 
 def membership_snapshot(membership: AccountUser) -> dict[str, Any]:

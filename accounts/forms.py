@@ -13,6 +13,7 @@ from accounts import services
 from accounts.countries import country_choices
 from accounts.extensions import agent_form_extensions
 from accounts.models import Account, AccountUser, Language, Role
+from accounts.selectors import shown_name_sql
 from accounts.timezones import timezone_choices
 from nexloo.core.validators import validate_single_line
 
@@ -45,11 +46,13 @@ class AgentsField(forms.ModelMultipleChoiceField):
 
     def limit_to(self, account: Account) -> None:
         self.queryset = (
-            AccountUser.objects.for_account(account).select_related("user").order_by("user__name")
+            AccountUser.objects.for_account(account)
+            .select_related("user")
+            .order_by(shown_name_sql())
         )
 
     def label_from_instance(self, obj: AccountUser) -> str:
-        return f"{obj.user.name} ({obj.get_role_display()})"
+        return f"{obj.shown_name} ({obj.get_role_display()})"
 
 
 class CompanySignupForm(SignupForm):

@@ -168,7 +168,20 @@ class AccountUser(TenantModel):
 
     @property
     def shown_name(self) -> str:
-        return self.display_name or self.user.name
+        """Their name in this account (Chatwoot's `name`): the one the account gave them, else,
+        once they accepted, their own. Before they accept nothing of theirs shows, since an
+        account may have typed the address of someone else's user (see `agent_add`)."""
+        if self.display_name:
+            return self.display_name
+        return self.user.name if self.accepted_at else self.user.email
+
+    @property
+    def available_name(self) -> str:
+        """What this account's screens, payloads and events call them (Chatwoot's
+        `available_name`): the account's name for them, else, once they accepted, theirs."""
+        if self.display_name:
+            return self.display_name
+        return self.user.available_name if self.accepted_at else self.user.email
 
 
 class PlatformApp(models.Model):

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    When,
+)
 
 from accounts.models import AccessToken, Account, AccountUser, PlatformApp, Role, User, hash_secret
 from nexloo.core.tenancy import get_or_not_found
@@ -25,6 +36,17 @@ def memberships_of(*, user: User) -> QuerySet[AccountUser]:
     )
 
 
+def shown_name_sql(prefix: str = "") -> Case:
+    """`AccountUser.shown_name` in SQL, to sort and search by the name the account sees and never
+    by a pending person's own name. `prefix` reaches the membership from another model."""
+    return Case(
+        When(~Q(**{f"{prefix}display_name": ""}), then=F(f"{prefix}display_name")),
+        When(**{f"{prefix}accepted_at__isnull": True}, then=F(f"{prefix}user__email")),
+        default=F(f"{prefix}user__name"),
+        output_field=CharField(),
+    )
+
+
 def _verified() -> Q:
     """The address is verified and the person accepted this account's invitation."""
     return Q(accepted_at__isnull=False) & Exists(
@@ -39,7 +61,7 @@ def with_verified(qs: QuerySet[AccountUser]) -> QuerySet[AccountUser]:
     return (
         qs.select_related("user")
         .annotate(verified=ExpressionWrapper(_verified(), output_field=BooleanField()))
-        .order_by("user__name", "user__email")
+        .order_by(shown_name_sql(), "user__email")
     )
 
 
@@ -49,7 +71,9 @@ def agents_list(
     """The people of the asking member's account by name, with `verified` annotated."""
     qs = with_verified(AccountUser.objects.for_account(membership.account_id))
     if query:
-        qs = qs.filter(Q(user__name__icontains=query) | Q(user__email__icontains=query))
+        qs = qs.alias(shown=shown_name_sql()).filter(
+            Q(shown__icontains=query) | Q(user__email__icontains=query)
+        )
     if role in Role.values:
         qs = qs.filter(role=role)
     return qs

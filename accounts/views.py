@@ -75,7 +75,7 @@ class AgentCreateView(AdminRequiredMixin, View):
             messages.success(
                 request,
                 _("%(name)s was added. We sent an e-mail to %(email)s.")
-                % {"name": membership.user.name, "email": membership.user.email},
+                % {"name": membership.shown_name, "email": membership.user.email},
             )
             return redirect("settings_agents", account_id=self.account.pk)
         return render(request, self.template, {"form": form, "creating": True}, status=422)
@@ -113,7 +113,7 @@ class AgentDeleteView(AdminRequiredMixin, View):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(
-                request, _("%(name)s was removed from the account.") % {"name": agent.user.name}
+                request, _("%(name)s was removed from the account.") % {"name": agent.shown_name}
             )
         return redirect("settings_agents", account_id=self.account.pk)
 

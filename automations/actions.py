@@ -266,7 +266,7 @@ def run_action(ctx: Context, action: dict[str, Any]) -> str:
         ctx.conversation = conv_services.conversation_assign_agent(
             **common, assignee=assignee, performer=ctx.performer
         )
-        return f"assign_agent:{assignee.user.available_name if assignee else '-'}"
+        return f"assign_agent:{assignee.available_name if assignee else '-'}"
     if name in ("add_label", "remove_label"):
         current = set(
             ConversationLabel.objects.filter(conversation=ctx.conversation).values_list(

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, AccountUser
+from accounts.selectors import shown_name_sql
 from automations import actions as act
 from automations import conditions as cond
 from conversations.models import Label, Priority
@@ -117,10 +118,10 @@ class Options:
     @cached_property
     def agents(self) -> list[tuple[str, str]]:
         return [
-            (str(m.user_id), m.user.available_name)
+            (str(m.user_id), m.available_name)
             for m in AccountUser.objects.for_account(self.account)
             .select_related("user")
-            .order_by("user__name")
+            .order_by(shown_name_sql())
         ]
 
     @cached_property

@@ -17,6 +17,7 @@ Chatwoot builds its query: `a AND b OR c` is `(a AND b) OR c`.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -43,7 +44,8 @@ from conversations.models import (
 )
 from inboxes.models import Inbox
 from inboxes.selectors import inbox_is_open
-from nexloo.core.errors import ValidationError
+from nexloo.core.errors import BadParameter, ValidationError
+from nexloo.core.params import MAX_ID, parse_int
 from teams.models import Team
 
 EQUAL_TO = "equal_to"
@@ -56,6 +58,7 @@ IS_NOT_PRESENT = "is_not_present"
 IS_GREATER_THAN = "is_greater_than"
 IS_LESS_THAN = "is_less_than"
 DAYS_BEFORE = "days_before"
+MAX_DAYS = 36_500  # a hundred years back: within what timedelta and PostgreSQL's dates hold
 ATTRIBUTE_CHANGED = "attribute_changed"
 
 OPERATOR_LABELS = {
@@ -259,23 +262,24 @@ def _err(index: int, part: str, message: str) -> ValidationError:
     return ValidationError({f"conditions[{index}].{part}": [message]})
 
 
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
+def _as_int(value: Any, *, minimum: int | None = None, maximum: int = MAX_ID) -> int | None:
+    """A whole number (a number, or ASCII digits: "①" is a digit to isdigit() but not to int())
+    within [minimum, maximum] (a bigint by default, what an id column holds); else None."""
+    try:
+        return parse_int(value, name="values", minimum=minimum, maximum=maximum)
+    except BadParameter:
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return None
 
 
 def _as_number(value: Any) -> float | None:
+    """A finite number ("nan" and "inf" are floats, but no JSON column can store them)."""
     if isinstance(value, bool):
         return None
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def _as_bool(value: Any) -> bool | None:
@@ -379,9 +383,11 @@ def _clean_values(
         return tuple(flags[:1])
     if kind == DATE:
         if operator == DAYS_BEFORE:
-            days = _as_int(values[0])
-            if days is None or days < 0:
+            days = _as_int(values[0], minimum=0, maximum=2**128)
+            if days is None:
                 raise _err(index, "values", _("Give a number of days."))
+            if days > MAX_DAYS:  # more than a timedelta (or any date) can reach back
+                raise _err(index, "values", _("Give at most %(days)s days.") % {"days": MAX_DAYS})
             return (days,)
         when = _as_date(values[0])
         if when is None:

@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import secrets
 import statistics
 import sys
 import time
@@ -33,7 +34,9 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/6")
 os.environ.setdefault("REDIS_KEY_PREFIX", "nexloo-bench-requests")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexloo.settings")
 os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("SECRET_KEY", "bench-only-" + "x7Kq2" * 12)
+# A fresh key per run: nothing signed by one run needs to outlive it, and a key written in the
+# source is a key anyone can sign with.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("ENCRYPTION_KEY", "hJ3n8yN7fB5k8d0zq2VvJw3m0lYc4r1XH6m3oH0p9uE=")
 os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")

@@ -72,8 +72,8 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
             "assignee": (
                 {
                     "id": assignee.user_id,
-                    "name": assignee.user.name,
-                    "available_name": assignee.user.available_name,
+                    "name": assignee.shown_name,
+                    "available_name": assignee.available_name,
                     "availability_status": API_AVAILABILITY[assignee.availability],
                     "thumbnail": "",
                     "type": "user",

@@ -15,10 +15,6 @@ from inboxes.selectors import assignable_members
 from teams.models import Team
 
 
-def _assignable(inbox: Inbox):
-    return assignable_members(inbox_id=inbox.pk, account_id=inbox.account_id)
-
-
 class ReplyForm(forms.Form):
     content = forms.CharField(
         label=_("Message"),
@@ -41,10 +37,10 @@ class AssignForm(forms.Form):
         empty_label=_("Nobody"),
     )
 
-    def __init__(self, *args, inbox: Inbox, **kwargs):
+    def __init__(self, *args, membership: AccountUser, inbox: Inbox, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = _assignable(inbox)
-        self.fields["assignee"].label_from_instance = lambda m: m.user.available_name
+        self.fields["assignee"].queryset = assignable_members(membership=membership, inbox=inbox)
+        self.fields["assignee"].label_from_instance = lambda m: m.available_name
 
 
 class ForwardForm(forms.Form):
@@ -67,18 +63,24 @@ class ForwardForm(forms.Form):
     )
 
     def __init__(
-        self, *args, inbox: Inbox, team: Team | None = None, agents_url: str = "", **kwargs
+        self,
+        *args,
+        membership: AccountUser,
+        inbox: Inbox,
+        team: Team | None = None,
+        agents_url: str = "",
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = Team.objects.for_account(inbox.account_id).order_by("name")
-        agents = _assignable(inbox)
+        agents = assignable_members(membership=membership, inbox=inbox)
         if team is not None:
             # The pick list follows the chosen team; the service still checks the pair (the
             # team may change between showing the list and submitting it).
             agents = agents.filter(team_memberships__team=team)
             self.initial["team"] = team.pk
         self.fields["assignee"].queryset = agents
-        self.fields["assignee"].label_from_instance = lambda m: m.user.available_name
+        self.fields["assignee"].label_from_instance = lambda m: m.available_name
         if agents_url:
             self.fields["team"].widget.attrs.update(
                 {

@@ -91,10 +91,16 @@ class WorkspaceMixin(AccountMixin):
             "template_codes": delivery.template_error_codes(conversation.inbox.channel_type),
             "reply_form": extra.pop("reply_form", None) or ReplyForm(),
             "assign_form": AssignForm(
-                inbox=conversation.inbox, initial={"assignee": conversation.assignee_id}
+                membership=self.membership,
+                inbox=conversation.inbox,
+                initial={"assignee": conversation.assignee_id},
             ),
             "forward_form": extra.pop("forward_form", None)
-            or ForwardForm(inbox=conversation.inbox, agents_url=self.forward_agents_url()),
+            or ForwardForm(
+                membership=self.membership,
+                inbox=conversation.inbox,
+                agents_url=self.forward_agents_url(),
+            ),
             "snooze_form": extra.pop("snooze_form", None) or SnoozeForm(),
             "priority_form": PriorityForm(initial={"priority": conversation.priority}),
             "labels_form": LabelsForm(
@@ -243,7 +249,7 @@ class ReplyView(WorkspaceMixin, View):
 
 class AssignView(WorkspaceMixin, View):
     def post(self, request, account_id: int, display_id: int):
-        form = AssignForm(request.POST, inbox=self.conversation().inbox)
+        form = AssignForm(request.POST, membership=self.membership, inbox=self.conversation().inbox)
         if form.is_valid():
             services.conversation_assign_agent(
                 account=self.account,
@@ -263,14 +269,17 @@ class ForwardAgentsView(WorkspaceMixin, View):
         team_id = query_int(request.GET, "team")  # unreadable: 400 naming it
         if team_id is not None:
             team = teams_list(membership=self.membership).filter(pk=team_id).first()
-        form = ForwardForm(inbox=inbox, team=team)
+        form = ForwardForm(membership=self.membership, inbox=inbox, team=team)
         return render(request, "conversations/_forward_agents.html", {"field": form["assignee"]})
 
 
 class ForwardView(WorkspaceMixin, View):
     def post(self, request, account_id: int, display_id: int):
         form = ForwardForm(
-            request.POST, inbox=self.conversation().inbox, agents_url=self.forward_agents_url()
+            request.POST,
+            membership=self.membership,
+            inbox=self.conversation().inbox,
+            agents_url=self.forward_agents_url(),
         )
         if form.is_valid():
             try:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, Prefetch, Q, QuerySet
 
 from accounts.models import AccountUser, Role
+from accounts.selectors import shown_name_sql
 from inboxes.business_hours import Schedule, is_open, next_opening
 from inboxes.models import Inbox, InboxMember, ScheduleRule
+from nexloo.core.errors import NotFound
 from nexloo.core.tenancy import get_or_not_found
 
 
@@ -91,15 +93,20 @@ def inbox_for_member(*, membership: AccountUser, inbox_id: int | str) -> Inbox:
     return inbox
 
 
-def assignable_members(*, inbox_id: int, account_id: int) -> QuerySet[AccountUser]:
-    """Who may be given a conversation of the inbox (see is_assignable), for pick lists."""
-    return (
-        AccountUser.objects.for_account(account_id)
-        .filter(Q(role=Role.ADMINISTRATOR) | Q(inbox_memberships__inbox_id=inbox_id))
-        .select_related("user")
-        .distinct()
-        .order_by("user__name")
+def assignable_members(*, membership: AccountUser, inbox: Inbox) -> QuerySet[AccountUser]:
+    """Who may be given a conversation of the inbox (see is_assignable), for the pick lists of
+    someone who works in it. Another account's inbox is NotFound; to an agent outside the inbox
+    the list is empty (checked in the same query: the pages ask no more than before)."""
+    if inbox.account_id != membership.account_id:
+        raise NotFound("inbox not found")
+    qs = AccountUser.objects.for_account(inbox.account_id).filter(
+        Q(role=Role.ADMINISTRATOR) | Q(inbox_memberships__inbox_id=inbox.pk)
     )
+    if not membership.is_administrator:
+        qs = qs.filter(
+            Exists(InboxMember.objects.filter(inbox_id=inbox.pk, account_user_id=membership.pk))
+        )
+    return qs.select_related("user").distinct().order_by(shown_name_sql())
 
 
 def member_inbox_ids(*, account_user_id: int) -> list[int]:

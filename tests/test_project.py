@@ -77,6 +77,7 @@ def test_production_refuses_a_missing_short_or_known_key(tmp_path):
         "",
         "change-me",
         "dev-only-insecure-secret-key-change-me",
+        "bench-only-" + "x7Kq2" * 12,
         "x" * 60,
         "curta-demais",
     ):
@@ -99,6 +100,14 @@ def test_webhooks_may_reach_private_addresses_in_development_only(tmp_path):
     assert _start(tmp_path, show, **production).stdout.strip() == "False"
     allowed = _start(tmp_path, show, **production, WEBHOOKS_ALLOW_PRIVATE_TARGETS="1")
     assert allowed.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("script", sorted((BASE / "bench").glob("*.py")), ids=lambda p: p.name)
+def test_no_benchmark_script_writes_a_secret_key_in_the_source(script):
+    """A key in the repository is a key anyone can sign sessions and links with."""
+    import re
+
+    assert not re.search(r"""SECRET_KEY["']\s*[,:=]\s*f?["']""", script.read_text())
 
 
 @pytest.mark.parametrize("script", sorted((BASE / "bench").glob("*.py")), ids=lambda p: p.name)

@@ -7,20 +7,26 @@ import contextlib
 from django.core.cache import cache
 from django.db.models import QuerySet
 
-from accounts.models import Account
+from accounts.models import Account, AccountUser
+from accounts.services import require_admin
 from conversations import selectors as conversation_selectors
 from conversations.models import Conversation, Message
 from nexloo.core.tenancy import get_or_not_found
 from webhooks.models import LOG_SIZE, Webhook, WebhookDelivery
 
 
-def webhooks_list(*, account_id: int) -> QuerySet[Webhook]:
-    """The account's webhooks (the API channels' own, `inbox` set, are shown on their inbox)."""
-    return Webhook.objects.for_account(account_id).filter(inbox__isnull=True).order_by("pk")
+def webhooks_list(*, membership: AccountUser) -> QuerySet[Webhook]:
+    """The asking administrator's account's webhooks (the API channels' own, `inbox` set, are
+    shown on their inbox). Webhooks are the administrators' alone: anyone else is refused here,
+    whatever the caller checked."""
+    require_admin(membership, membership.account)
+    return (
+        Webhook.objects.for_account(membership.account_id).filter(inbox__isnull=True).order_by("pk")
+    )
 
 
-def webhook_get(*, account_id: int, webhook_id: int | str) -> Webhook:
-    return get_or_not_found(webhooks_list(account_id=account_id), pk=webhook_id)
+def webhook_get(*, membership: AccountUser, webhook_id: int | str) -> Webhook:
+    return get_or_not_found(webhooks_list(membership=membership), pk=webhook_id)
 
 
 def inbox_webhook(*, account_id: int, inbox_id: int) -> Webhook | None:

@@ -20,7 +20,7 @@ from webhooks.forms import EVENT_LABELS, InboxWebhookForm, WebhookForm
 
 class WebhookListView(AdminRequiredMixin, View):
     def get(self, request, account_id: int):
-        rows = list(selectors.webhooks_list(account_id=self.account.pk))
+        rows = list(selectors.webhooks_list(membership=self.membership))
         return render(request, "webhooks/list.html", {"rows": rows, "event_labels": EVENT_LABELS})
 
 
@@ -31,7 +31,7 @@ class WebhookEditView(AdminRequiredMixin, View):
 
     def _row(self):
         pk = self.kwargs.get("pk")
-        return selectors.webhook_get(account_id=self.account.pk, webhook_id=pk) if pk else None
+        return selectors.webhook_get(membership=self.membership, webhook_id=pk) if pk else None
 
     def _render(self, form, row, status=200):
         context = {
@@ -77,7 +77,7 @@ class WebhookEditView(AdminRequiredMixin, View):
 
 class WebhookDeleteView(AdminRequiredMixin, View):
     def post(self, request, account_id: int, pk: int):
-        row = selectors.webhook_get(account_id=self.account.pk, webhook_id=pk)
+        row = selectors.webhook_get(membership=self.membership, webhook_id=pk)
         services.webhook_delete(account=self.account, actor=self.membership, webhook=row)
         messages.success(request, _("Webhook deleted."))
         return redirect("webhooks:list", account_id=account_id)

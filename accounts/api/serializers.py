@@ -22,7 +22,7 @@ class AgentSerializer(serializers.Serializer):
     auto_offline = serializers.BooleanField()
     confirmed = serializers.SerializerMethodField()
     email = serializers.EmailField(source="user.email")
-    available_name = serializers.CharField(source="user.available_name")
+    available_name = serializers.CharField()
     custom_attributes = serializers.JSONField(source="user.custom_attributes")
     name = serializers.CharField(source="shown_name")
     role = serializers.ChoiceField(choices=Role.choices)

@@ -148,10 +148,10 @@ class AssigneeSerializer(DirectRepresentation, serializers.Serializer):
         return obj.user_id
 
     def get_name(self, obj) -> str:
-        return obj.user.name
+        return obj.shown_name  # the account's name for them (see AccountUser.shown_name)
 
     def get_available_name(self, obj) -> str:
-        return obj.user.available_name
+        return obj.available_name
 
     def get_avatar_url(self, obj) -> str:
         return ""  # no avatars yet (as the profile's avatar_url)

@@ -62,7 +62,7 @@ def _set_assignee(
             text = _("Conversation unassigned by %(performer)s") % {"performer": who}
         else:
             text = _("Conversation assigned to %(assignee)s by %(performer)s") % {
-                "assignee": assignee.user.available_name,
+                "assignee": assignee.available_name,
                 "performer": who,
             }
     activity_add(conversation=conversation, content=text, performer=performer)
@@ -142,7 +142,7 @@ def _check_assignable(
         raise ValidationError(
             {
                 "assignee_id": _("%(name)s does not work in this inbox.")
-                % {"name": assignee.user.name}
+                % {"name": assignee.shown_name}
             }
         )
 

@@ -22,7 +22,7 @@ def performer_of(actor: AccountUser | None, performer: Performer | None = None) 
     if performer is not None:
         return performer
     if actor is not None:
-        return Performer(type="user", id=actor.user_id, name=actor.user.available_name)
+        return Performer(type="user", id=actor.user_id, name=actor.available_name)
     return Performer(type="system", name="")
 
 

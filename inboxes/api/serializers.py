@@ -221,9 +221,16 @@ def day_hours_from_payload(item: dict) -> DayHours:
 
 class _DayPayload(serializers.Serializer):
     """Turns an entry into `hours` (DayHours); a bad time names the day it belongs to (each
-    subclass says how, in `day_label(attrs)`)."""
+    subclass says how, in `day_label(attrs)`, and names the field that says which day in
+    `day_field`)."""
+
+    day_field: str
 
     def validate(self, attrs: dict) -> dict:
+        # A PATCH validates with partial=True, which DRF passes down to nested fields; an entry
+        # that does not say which day it is for cannot be applied.
+        if self.day_field not in attrs:
+            raise serializers.ValidationError({self.day_field: [_("This field is required.")]})
         try:
             attrs["hours"] = day_hours_from_payload(attrs)
         except DjangoValidationError as exc:
@@ -233,6 +240,7 @@ class _DayPayload(serializers.Serializer):
 
 
 class WorkingDaySerializer(_DayPayload):
+    day_field = "day_of_week"
     day_of_week = serializers.IntegerField(min_value=0, max_value=6)
     closed_all_day = serializers.BooleanField(required=False, default=False)
     open_all_day = serializers.BooleanField(required=False, default=False)
@@ -253,6 +261,7 @@ class WorkingDaySerializer(_DayPayload):
 
 
 class ExceptionSerializer(_DayPayload):
+    day_field = "date"
     date = serializers.DateField()
     closed_all_day = serializers.BooleanField(required=False, default=False)
     open_all_day = serializers.BooleanField(required=False, default=False)

@@ -386,6 +386,7 @@ class TestInvitingSomeoneWhoAlreadyHasAUser:
         assert set(a) == set(b)
         assert a["confirmed"] is b["confirmed"] is False  # "Verificação pendente" for both
         assert (a["name"], b["name"]) == ("Otto", "Nova")  # what was typed, not their name
+        assert (a["available_name"], b["available_name"]) == ("Otto", "Nova")
         for key in set(a) - {"id", "name", "email", "available_name", "thumbnail"}:
             assert a[key] == b[key], key
         pending = AccountUser.objects.get(account=account, user=outsider.user)
@@ -394,6 +395,93 @@ class TestInvitingSomeoneWhoAlreadyHasAUser:
         from tests.conftest import api_client_for
 
         assert api_client_for(outsider).get(url).status_code == 404
+
+    def test_nothing_in_a_shows_their_own_name_before_they_accept(
+        self, admin_api, account, admin, outsider, login, recorded_events, on_commit
+    ):
+        """Pending in A and given a conversation there (allowed, as in Chatwoot), B's
+        administrator is "Otto" in every payload, page and event of A, never their own name."""
+        import json
+
+        from django.urls import reverse
+
+        from conversations import services as conv_services
+        from tests.factories import ContactInboxFactory, InboxFactory
+
+        outsider.user.display_name = "Otto Oficial de Fora"
+        outsider.user.save(update_fields=["display_name"])
+        base = f"/api/v1/accounts/{account.pk}"
+        inbox = InboxFactory(account=account, name="Vendas")
+        bodies = []
+        with on_commit():
+            added = admin_api.post(
+                f"{base}/agents",
+                {"name": "Otto", "email": outsider.user.email, "role": "agent"},
+                format="json",
+            )
+            bodies.append(added.content)
+            joined = admin_api.post(
+                f"{base}/inbox_members",
+                {"inbox_id": inbox.pk, "user_ids": [outsider.user_id]},
+                format="json",
+            )
+            assert joined.status_code == 200
+            bodies.append(joined.content)
+            conversation = conv_services.conversation_open_for(
+                contact_inbox=ContactInboxFactory(inbox=inbox)
+            ).conversation
+            c = f"{base}/conversations/{conversation.display_id}"
+            assigned = admin_api.post(
+                f"{c}/assignments", {"assignee_id": outsider.user_id}, format="json"
+            )
+            assert assigned.status_code == 200
+            bodies.append(assigned.content)
+        assert AccountUser.objects.get(account=account, user=outsider.user).accepted_at is None
+        for url in (
+            f"{base}/agents",
+            f"{base}/inbox_members/{inbox.pk}",
+            f"{base}/conversations",
+            c,
+            f"{c}/messages",
+        ):
+            response = admin_api.get(url)
+            assert response.status_code == 200, url
+            bodies.append(response.content)
+        assert (
+            admin_api.get(f"{base}/conversations/{conversation.display_id}").json()["meta"][
+                "assignee"
+            ]["available_name"]
+            == "Otto"
+        )
+        client = login(admin)
+        a = {"account_id": account.pk}
+        pages = [
+            reverse("settings_agents", kwargs=a),
+            reverse("inboxes:members", kwargs=a | {"inbox_id": inbox.pk}),
+            reverse("conversations:workspace", kwargs=a),
+            reverse("conversations:pane", kwargs=a | {"display_id": conversation.display_id}),
+            reverse("automations:new", kwargs=a),
+        ]
+        for url in pages:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            bodies.append(response.content)
+        # Searching A's people by their own name finds nobody (the page echoes the query).
+        found = client.get(reverse("settings_agents", kwargs=a), {"q": "de Fora"})
+        assert outsider.user.email not in found.content.decode()
+        found = client.get(reverse("settings_agents", kwargs=a), {"q": "Otto"})
+        assert outsider.user.email in found.content.decode()
+        page = client.get(
+            reverse("conversations:pane", kwargs=a | {"display_id": conversation.display_id})
+        )
+        assert ">Otto</option>" in page.content.decode()
+        bodies.extend(
+            json.dumps([event.data, event.performer.name if event.performer else ""]).encode()
+            for event in recorded_events
+        )
+        assert recorded_events
+        for body in bodies:
+            assert b"de Fora" not in body, body.decode()[:500]
 
     def test_renaming_an_agent_never_changes_their_name_elsewhere(
         self, admin_api, account, outsider, on_commit

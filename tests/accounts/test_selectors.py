@@ -18,3 +18,31 @@ def test_administrator_emails_are_the_accepted_active_administrators(account, ad
     assert selectors.administrator_emails(account_id=account.pk) == sorted(
         [admin.user.email, second.user.email]
     )
+
+
+def test_the_account_sees_its_own_name_for_a_person_and_theirs_only_once_they_accepted(
+    account, admin
+):
+    named = AccountUserFactory(
+        account=account, accepted_at=None, display_name="Beto", user__name="Roberto Real"
+    )
+    unnamed = AccountUserFactory(
+        account=account, accepted_at=None, user__name="Carla Real", user__email="zeta@x.com.br"
+    )
+    joined = AccountUserFactory(
+        account=account, user__name="Dora Duarte", user__display_name="Dorinha"
+    )
+    assert (named.shown_name, named.available_name) == ("Beto", "Beto")
+    assert (unnamed.shown_name, unnamed.available_name) == ("zeta@x.com.br", "zeta@x.com.br")
+    assert (joined.shown_name, joined.available_name) == ("Dora Duarte", "Dorinha")
+    # The list sorts and searches by the same names, in SQL.
+    listed = selectors.agents_list(membership=admin)
+    assert [m.shown_name for m in listed] == [
+        "Ana Administradora",
+        "Beto",
+        "Dora Duarte",
+        "zeta@x.com.br",
+    ]
+    assert list(selectors.agents_list(membership=admin, query="Real")) == []
+    assert list(selectors.agents_list(membership=admin, query="bet")) == [named]
+    assert list(selectors.agents_list(membership=admin, query="Duarte")) == [joined]

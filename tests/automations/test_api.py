@@ -111,6 +111,71 @@ def test_list_query_count_does_not_grow(
         assert len(admin_api.get(base(account)).json()["payload"]) == 22
 
 
+@pytest.mark.parametrize(
+    "condition, message",
+    [
+        (("inbox_id", "equal_to", ["①"]), "Informe os ids como números inteiros."),
+        (("inbox_id", "equal_to", [str(10**30)]), "Informe os ids como números inteiros."),
+        (("created_at", "days_before", ["①"]), "Informe um número de dias."),
+        (("created_at", "days_before", ["-1"]), "Informe um número de dias."),
+        (("created_at", "days_before", [10**12]), "Informe no máximo 36500 dias."),
+        (("created_at", "days_before", [str(10**12)]), "Informe no máximo 36500 dias."),
+        (("created_at", "days_before", [10**30]), "Informe no máximo 36500 dias."),
+    ],
+    ids=[
+        "circled-id",
+        "huge-id",
+        "circled-days",
+        "negative-days",
+        "huge-days",
+        "huge-days-as-text",
+        "huger-days",
+    ],
+)
+def test_unreadable_numbers_in_conditions_are_422_naming_the_row(
+    account, admin_api, payload, condition, message
+):
+    """`isdigit()` is true for "①" but int() refuses it, and a trillion days is more than a
+    timedelta holds: both were 500s."""
+    attribute, operator, values = condition
+    row = {"attribute_key": attribute, "filter_operator": operator, "values": values}
+    response = admin_api.post(base(account), {**payload, "conditions": [row]}, format="json")
+    assert response.status_code == 422, response.content
+    [error] = response.json()["errors"]
+    assert (error["field"], error["message"]) == ("conditions[0].values", message)
+    assert not AutomationRule.objects.exists()
+
+
+@pytest.mark.parametrize("number", ["nan", "inf", "-Infinity", "1e999"])
+def test_a_number_json_cannot_store_is_422(account, admin_api, payload, number):
+    row = {
+        "attribute_key": "pedidos",
+        "filter_operator": "is_greater_than",
+        "values": [number],
+        "custom_attribute_type": "conversation_attribute",
+    }
+    response = admin_api.post(base(account), {**payload, "conditions": [row]}, format="json")
+    assert response.status_code == 422, response.content
+    assert response.json()["errors"][0]["field"] == "conditions[0].values"
+
+
+def test_a_hundred_years_of_days_is_accepted_and_evaluated(account, admin_api, payload):
+    row = {"attribute_key": "created_at", "filter_operator": "days_before", "values": ["36500"]}
+    response = admin_api.post(base(account), {**payload, "conditions": [row]}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["payload"]["conditions"][0]["values"] == [36500]
+    # The same row on the filter face (the conversations filter) is a query, not a 500.
+    filtered = admin_api.post(
+        f"/api/v1/accounts/{account.pk}/conversations/filter", {"payload": [row]}, format="json"
+    )
+    assert filtered.status_code == 200 and filtered.json()["payload"] == []
+    huge = {**row, "values": [10**12]}
+    filtered = admin_api.post(
+        f"/api/v1/accounts/{account.pk}/conversations/filter", {"payload": [huge]}, format="json"
+    )
+    assert filtered.status_code == 422
+
+
 HUGE = 99999999999999999999  # beyond PostgreSQL's bigint
 
 

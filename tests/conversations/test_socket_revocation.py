@@ -1,7 +1,8 @@
-# ruff: noqa: F811  (the `people` fixture is imported from test_realtime)
+# ruff: noqa: F811  (the `people` and `either_path` fixtures are imported from test_realtime)
 """Issue 8 §3: a websocket ends with what opened it — sign-out, a flushed or expired session,
-a password change, token regeneration, removal from the account — with the real ASGI
-application, Channels' communicator and the Redis channel layer."""
+a password change, token regeneration, removal from the account — and stops receiving an
+inbox's events once its person leaves the inbox or stops being an administrator; with the real
+ASGI application, Channels' communicator and the Redis channel layer."""
 
 from __future__ import annotations
 
@@ -13,10 +14,15 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import services as account_services
+from accounts.models import Role
+from conversations import services as conv_services
+from inboxes import services as inbox_services
 from nexloo.core.realtime import revoke_sockets
-from tests.conversations.test_realtime import (  # noqa: F401  (the fixture)
+from tests.conversations.test_realtime import (  # noqa: F401  (the fixtures)
     Socket,
     after_commit,
+    either_path,
+    open_conversation,
     people,
     run,
     token_for,
@@ -169,5 +175,102 @@ def test_a_revoked_token_is_noticed_on_the_next_frame_even_without_the_event(peo
         await after_commit(lambda: account_services.access_token_regenerate(user=people.sofia.user))
         await socket.communicator.send_json_to({"type": "ping"})
         assert await closed(socket) == 4401
+
+    run(scenario)
+
+
+# --- Losing access to an inbox: the socket stays open, its events stop ----------------------------
+
+
+async def drain(socket: Socket) -> list[str]:
+    """The events of the frames that arrive until the socket is quiet (those of the change of
+    access itself, which the person is told about)."""
+    names = []
+    while not await socket.nothing():
+        names.append((await socket.communicator.receive_json_from(timeout=5)).get("event"))
+    return names
+
+
+def activity_in(people, conversation):
+    """A new conversation, a reply and a private note in the inbox of `conversation`."""
+    open_conversation(conversation.inbox)
+    for private in (False, True):
+        conv_services.message_send(
+            account=people.account,
+            actor=people.ana,
+            conversation=conversation,
+            content="Segue o orçamento",
+            private=private,
+        )
+
+
+@pytest.mark.usefixtures("either_path")
+def test_an_agent_taken_out_of_the_inbox_receives_nothing_more_of_it(people):
+    conversation = open_conversation(people.inbox_x)
+
+    async def scenario():
+        token = await sync_to_async(token_for)(people.sofia)
+        socket = await open_socket(token=token)
+        await after_commit(
+            lambda: conv_services.message_send(
+                account=people.account,
+                actor=people.ana,
+                conversation=conversation,
+                content="Antes",
+            )
+        )
+        assert (await socket.event("message.created"))["data"]["content"] == "Antes"
+        await after_commit(
+            lambda: inbox_services.inbox_members_remove(
+                account=people.account,
+                actor=people.ana,
+                inbox=people.inbox_x,
+                user_ids=[people.sofia.user_id],
+            )
+        )
+        await drain(socket)
+        await after_commit(lambda: activity_in(people, conversation))
+        assert await socket.nothing()
+        assert await still_open(socket)  # still in the account: only the inbox's events stop
+        await socket.close()
+
+    run(scenario)
+
+
+@pytest.mark.usefixtures("either_path")
+def test_an_administrator_demoted_to_agent_receives_nothing_more_of_inboxes_not_theirs(people):
+    second_admin = people.carla
+    conversation = open_conversation(people.inbox_x)
+
+    async def scenario():
+        await after_commit(
+            lambda: account_services.agent_update(
+                account=people.account,
+                actor=people.ana,
+                membership=second_admin,
+                role="administrator",
+            )
+        )
+        token = await sync_to_async(token_for)(second_admin)
+        socket = await open_socket(token=token)
+        await after_commit(
+            lambda: conv_services.message_send(
+                account=people.account,
+                actor=people.ana,
+                conversation=conversation,
+                content="Antes",
+            )
+        )
+        assert (await socket.event("message.created"))["data"]["content"] == "Antes"
+        await after_commit(
+            lambda: account_services.agent_update(
+                account=people.account, actor=people.ana, membership=second_admin, role=Role.AGENT
+            )
+        )
+        await drain(socket)
+        await after_commit(lambda: activity_in(people, conversation))
+        assert await socket.nothing()
+        assert await still_open(socket)
+        await socket.close()
 
     run(scenario)

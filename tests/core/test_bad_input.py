@@ -339,6 +339,36 @@ def test_patching_working_hours_with_half_an_interval_is_refused(admin_api, acco
     assert response.json()["errors"][0]["field"].startswith("working_hours")
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"working_hours": [{"closed_all_day": True}]}, "day_of_week"),
+        ({"working_hours": [{"intervals": [{"open": "09:00", "close": "08:00"}]}]}, "day_of_week"),
+        ({"working_hours_exceptions": [{"closed_all_day": True}]}, "date"),
+        (
+            {"working_hours_exceptions": [{"intervals": [{"open": "09:00", "close": "18:00"}]}]},
+            "date",
+        ),
+        (
+            {"working_hours_exceptions": [{"intervals": [{"open": "19:00", "close": "18:00"}]}]},
+            "date",
+        ),
+    ],
+)
+def test_patching_working_hours_without_the_day_is_refused(admin_api, account, payload, field):
+    """partial=True reaches the nested entries too: without the day there is nothing to apply
+    (it was a KeyError, 500), whatever else the entry says."""
+    inbox = InboxFactory(account=account)
+    response = admin_api.patch(_api(account, f"inboxes/{inbox.pk}"), payload, format="json")
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"].startswith(next(iter(payload)))
+    assert error["field"].endswith(field)
+    inbox.refresh_from_db()
+    assert not inbox.schedule_rules.exists()
+
+
 def test_tokens_in_urls_never_reach_uvicorns_logs():
     import logging
 

@@ -26,7 +26,7 @@ class _WebhookView(AccountAPIView):
     serializer_class = WebhookSerializer
 
     def scoped_queryset(self, account):
-        return selectors.webhooks_list(account_id=account.pk)
+        return selectors.webhooks_list(membership=self.membership)
 
 
 class WebhookListView(_WebhookView):
@@ -77,7 +77,7 @@ class WebhookDetailView(_WebhookView):
         webhook = services.webhook_update(
             account=self.account,
             actor=self.membership,
-            webhook=selectors.webhook_get(account_id=self.account.pk, webhook_id=webhook_id),
+            webhook=selectors.webhook_get(membership=self.membership, webhook_id=webhook_id),
             **payload.validated_data,
         )
         return Response({"payload": {"webhook": WebhookSerializer(webhook).data}})
@@ -89,6 +89,6 @@ class WebhookDetailView(_WebhookView):
         services.webhook_delete(
             account=self.account,
             actor=self.membership,
-            webhook=selectors.webhook_get(account_id=self.account.pk, webhook_id=webhook_id),
+            webhook=selectors.webhook_get(membership=self.membership, webhook_id=webhook_id),
         )
         return Response(status=status.HTTP_200_OK)
