@@ -50,7 +50,8 @@
   // --- Server errors in htmx forms: one mechanism for every form ---------------------------
   // A 400/422 answer is the form re-rendered with its errors: swap it like a success. Any other
   // failure (another 4xx, a 5xx, no connection) leaves the form as it is, with what the person
-  // typed, and says what happened at the top of the form (or of its dialog).
+  // typed, and says what happened at the top of the form (or of its dialog). The settings forms
+  // are boosted (hx-boost) so that this holds for them too: a failed save never leaves the page.
   const RENDERED_ERRORS = [400, 422];
 
   function formOf(elt) {
@@ -78,11 +79,26 @@
     return alert;
   }
 
-  function showFormError(elt, kind) {
+  // A short plain-text answer is the server's own message for the person (the busy 503: "O
+  // servidor está ocupado e nada foi salvo…"): show it rather than the generic one.
+  function serverMessage(xhr) {
+    const type = xhr.getResponseHeader("Content-Type") || "";
+    const text = (xhr.responseText || "").trim();
+    return type.indexOf("text/plain") === 0 && text.length <= 300 ? text : "";
+  }
+
+  // A form that saves on change (the availability selector) has nothing typed to keep: when
+  // the change fails it goes back to what the server last said it stored.
+  function savesOnChange(form) {
+    return /\bchange\b/.test(form.getAttribute("hx-trigger") || "");
+  }
+
+  function showFormError(elt, kind, message) {
     const form = formOf(elt);
     if (!form) return;
+    if (savesOnChange(form)) form.reset();
     const alert = alertFor(form, true);
-    alert.textContent = document.body.dataset["error" + kind] || "";
+    alert.textContent = message || document.body.dataset["error" + kind] || "";
     alert.hidden = false;
   }
 
@@ -106,7 +122,7 @@
       return;
     }
     event.detail.shouldSwap = false;
-    showFormError(asker, xhr.status >= 500 ? "Server" : "Client");
+    showFormError(asker, xhr.status >= 500 ? "Server" : "Client", serverMessage(xhr));
   });
 
   document.addEventListener("htmx:sendError", function (event) {
