@@ -32,12 +32,50 @@
   });
 
   // Success messages step aside after a while (errors stay until the person acts).
-  document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll(".messages .alert-success").forEach(function (el) {
+  function dismissSuccesses(root) {
+    root.querySelectorAll(".messages .alert-success").forEach(function (el) {
       setTimeout(function () {
         el.remove();
       }, 6000);
     });
+  }
+
+  // On a phone a table becomes stacked rows (app.css) and its header row is hidden: each cell
+  // gets its column's name (data-label, shown before the value), taken from the header.
+  function labelCells(root) {
+    const tables = [...root.querySelectorAll("table.table")];
+    if (root.matches && root.matches("table.table")) tables.push(root);
+    tables.forEach(function (table) {
+      const heads = table.tHead && table.tHead.rows[0];
+      if (!heads) return;
+      const names = [];
+      [...heads.cells].forEach(function (cell) {
+        for (let n = 0; n < (cell.colSpan || 1); n++) names.push(cell.textContent.trim());
+      });
+      [...table.tBodies].forEach(function (body) {
+        [...body.rows].forEach(function (row) {
+          let column = 0;
+          [...row.cells].forEach(function (cell) {
+            const name = names[column];
+            if (name && !cell.hasAttribute("data-label")) cell.dataset.label = name;
+            column += cell.colSpan || 1;
+          });
+        });
+      });
+    });
+  }
+
+  function prepare(root) {
+    dismissSuccesses(root);
+    labelCells(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    prepare(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    // New content (a boosted form's page, a swapped list): htmx:load fires on each new root.
+    if (event.target.querySelectorAll) prepare(event.target);
   });
 
   document.addEventListener("change", function (event) {
