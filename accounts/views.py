@@ -9,9 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import selectors, services
 from accounts.forms import (
@@ -197,6 +199,10 @@ class ProfileView(AccountMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, _("Profile saved."))
+                if request.htmx:
+                    # The form is boosted; the page may now be in another language, whose
+                    # <html lang> and texts outside the body only a full load brings.
+                    return HttpResponseClientRedirect(reverse("profile", args=[self.account.pk]))
                 return redirect("profile", account_id=self.account.pk)
         return render(request, self.template, {"form": form}, status=422)
 
@@ -296,21 +302,29 @@ class InvitationRenewView(View):
 
 
 class AvailabilityView(AccountMixin, View):
-    """The availability selector in the sidebar (online, busy, offline)."""
+    """The availability selector in the sidebar (online, busy, offline). htmx gets the selector
+    back as the server stored it: the new state, or, when the change was refused, the state it
+    kept with the reason, so the select never shows a choice that was not saved."""
+
+    template = "partials/availability.html"
 
     def post(self, request, account_id: int):
         try:
-            services.availability_set(
+            membership = services.availability_set(
                 account=self.account,
                 membership=self.membership,
                 availability=request.POST.get("availability", ""),
             )
         except ValidationError as exc:
+            error = " ".join(exc.messages)
             if request.htmx:
-                return HttpResponse(" ".join(exc.messages), status=422)
-            messages.error(request, " ".join(exc.messages))
-        if request.htmx:
-            return HttpResponse(status=204)
+                self.membership.refresh_from_db(fields=["availability"])
+                context = {"current_membership": self.membership, "availability_error": error}
+                return render(request, self.template, context, status=422)
+            messages.error(request, error)
+        else:
+            if request.htmx:
+                return render(request, self.template, {"current_membership": membership})
         back = request.META.get("HTTP_REFERER", "")
         if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             return redirect(back)

@@ -12,6 +12,7 @@ from accounts.models import AccountUser
 from conversations.models import Priority
 from inboxes.models import Inbox
 from inboxes.selectors import assignable_members
+from nexloo.core.timefields import DateAndTimeField
 from teams.models import Team
 
 
@@ -109,12 +110,8 @@ SNOOZE_CHOICES = [
 
 class SnoozeForm(forms.Form):
     option = forms.ChoiceField(label=_("Snooze"), choices=SNOOZE_CHOICES)
-    until = forms.DateTimeField(
-        label=_("Date and time"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M"],
-    )
+    # A date and a 24-hour HH:MM field (a datetime-local input shows AM/PM in some browsers).
+    until = DateAndTimeField(label=_("Date and time"), required=False)
 
     def snoozed_until(self, now: datetime | None = None) -> datetime | None:
         """The wake-up time in the active (account's) time zone; None = until the next reply."""

@@ -12,6 +12,7 @@ from inboxes.business_hours import Interval, format_hhmm, parse_hhmm
 from inboxes.extensions import creatable_channels
 from inboxes.models import WEEKDAYS, AssignmentPolicy, ChannelType, Inbox
 from inboxes.schedule import CLOSED, OPEN_ALL_DAY, DayHours
+from nexloo.core.timefields import TimeOfDayField, TimeOfDayInput, normalize_time_of_day
 from nexloo.core.validators import validate_single_line
 
 DAY_MODES = [
@@ -101,17 +102,19 @@ class BusinessHoursForm(forms.Form):
             pairs = []
             for n in range(INTERVALS_PER_DAY):
                 current = day.intervals[n] if n < len(day.intervals) else None
+                # Text, not <input type="time">: 24-hour HH:MM whatever the browser's locale.
+                # Read in clean(), where a wrong time is reported on the day's row.
                 start = forms.CharField(
                     label=_("Opens at"),
                     required=False,
                     initial=format_hhmm(current.start) if current else "",
-                    widget=forms.TimeInput(attrs={"type": "time"}),
+                    widget=TimeOfDayInput(),
                 )
                 end = forms.CharField(
                     label=_("Closes at"),
                     required=False,
                     initial=format_hhmm(current.end) if current else "",
-                    widget=forms.TimeInput(attrs={"type": "time"}),
+                    widget=TimeOfDayInput(),
                 )
                 self.fields[f"day_{dow}_start_{n}"] = start
                 self.fields[f"day_{dow}_end_{n}"] = end
@@ -152,6 +155,8 @@ class BusinessHoursForm(forms.Form):
                     self.add_error(mode_name, _("Fill in both the opening and the closing time."))
                     continue
                 try:
+                    start = normalize_time_of_day(start)
+                    end = normalize_time_of_day(end, end_of_day=True)
                     # "00:00" as a closing time means midnight at the end of the day.
                     closing = parse_hhmm(end) or 1440
                     intervals.append(Interval(parse_hhmm(start), closing))
@@ -164,12 +169,8 @@ class BusinessHoursForm(forms.Form):
 class ExceptionForm(forms.Form):
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     mode = forms.ChoiceField(label=_("On this date"), choices=DAY_MODES, initial=CLOSED)
-    start = forms.CharField(
-        label=_("Opens at"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
-    )
-    end = forms.CharField(
-        label=_("Closes at"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
-    )
+    start = TimeOfDayField(label=_("Opens at"), required=False)
+    end = TimeOfDayField(label=_("Closes at"), required=False, end_of_day=True)
     note = forms.CharField(label=_("Description"), max_length=255, required=False)
 
     def day(self) -> DayHours:

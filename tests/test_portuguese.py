@@ -86,3 +86,62 @@ def test_language_attribute_and_weekdays_mid_sentence():
         assert in_sentence("Terça-feira") == "terça-feira"
     with translation.override("en"):
         assert in_sentence("Tuesday") == "Tuesday"
+
+
+# Words without a gender: whoever reads them.
+NEUTRAL = {
+    "You were invited to %(account)s": "Você recebeu um convite para %(account)s",
+    "You were invited to %(account)s as %(email)s.": (
+        "Você recebeu um convite para %(account)s como %(email)s."
+    ),
+    "You were invited to %(account)s as %(email)s. Choose a password to verify your account.": (
+        "Você recebeu um convite para %(account)s como %(email)s. Escolha uma senha para "
+        "verificar sua conta."
+    ),
+    "Welcome to %(account)s!": "Boas-vindas! Agora você faz parte de %(account)s.",
+    "Successfully signed in as %(name)s.": "Sessão iniciada como %(name)s.",
+    "You are already logged in as %(user_display)s.": (
+        "Sua sessão já está aberta como %(user_display)s."
+    ),
+}
+GENDERED = re.compile(r"\b(convidad[oa]|conectad[oa]|bem-vind[oa]|o usuário|a usuária)\b", re.I)
+
+
+@pytest.mark.parametrize(("msgid", "text"), sorted(NEUTRAL.items()))
+def test_wording_without_gender(msgid, text):
+    with translation.override("pt-br"):
+        assert translation.gettext(msgid) == text
+        assert not GENDERED.search(text)
+
+
+def test_signing_in_says_the_session_started(client, admin):
+    admin.user.set_password("Senha-da-Ana-1")
+    admin.user.save()
+    response = client.post(
+        reverse("account_login"),
+        {"login": admin.user.email, "password": "Senha-da-Ana-1"},
+        follow=True,
+        **PT,
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == ["Sessão iniciada como Ana Administradora."], shown
+
+
+def test_the_invitation_page_has_no_gender(client, account, admin, on_commit):
+    from django.core import mail
+
+    from accounts import services
+
+    with on_commit():
+        services.agent_add(
+            account=account,
+            actor=admin,
+            email="sandra@exemplo.com.br",
+            name="Sandra Secretária",
+            role="agent",
+        )
+    (message,) = mail.outbox
+    link = re.search(r"https?://[^/\s]+(/invitation/\S+)", message.body).group(1)
+    html = client.get(link, **PT).content.decode()
+    assert "Você recebeu um convite para Cenário 4 Ltda como sandra@exemplo.com.br." in html
+    assert not GENDERED.search(re.sub(r"<[^>]+>", " ", html))

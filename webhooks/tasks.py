@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from nexloo.core import webhooks as signed
+from nexloo.core.links import absolute_url
 
 logger = logging.getLogger(__name__)
 
@@ -77,13 +77,13 @@ def notify_switched_off(webhook_id: int) -> int:
                 "The webhook %(url)s of the inbox %(inbox)s failed for a day and was switched "
                 "off.\n\nCheck it and switch it on again in Settings → Inboxes → %(inbox)s → "
                 "Webhook: %(link)s\n"
-            ) % {"url": webhook.url, "inbox": webhook.inbox.name, "link": settings.SITE_URL + path}
+            ) % {"url": webhook.url, "inbox": webhook.inbox.name, "link": absolute_url(path)}
         else:
             path = reverse("webhooks:edit", args=[webhook.account_id, webhook.pk])
             body = _(
                 "The webhook %(url)s failed for a day and was switched off.\n\n"
                 "Check it in Settings → Integrations → Webhooks: %(link)s\n"
-            ) % {"url": webhook.url, "link": settings.SITE_URL + path}
+            ) % {"url": webhook.url, "link": absolute_url(path)}
     if emails:
         send_mail(subject, body, None, emails)
     return len(emails)

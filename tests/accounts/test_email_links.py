@@ -95,8 +95,31 @@ def test_allauth_emails_name_the_product_not_the_host(client, site):
     (message,) = mail.outbox
     assert message.subject.startswith("[Nexloo] ")
     text = message.body
-    assert "Nexloo" in text
-    assert "testserver!" not in text and "127.0.0.1:8103!" not in text
+    assert text.startswith("Olá!\n")
+    assert (
+        "Você está recebendo este e-mail porque Joana informou este endereço para criar uma "
+        "conta no Nexloo." in text
+    )
+    assert text.rstrip().endswith("Equipe Nexloo")
+    # The host is only in the link, never as the product's name; and no gender ("o usuário").
+    assert [line for line in text.splitlines() if "127.0.0.1:8103" in line] == [
+        line for line in text.splitlines() if "/confirm-email/" in line
+    ]
+    assert "testserver" not in text and "usuário" not in text
+
+
+def test_the_webhook_switched_off_e_mail_links_like_the_others(account, admin, settings):
+    from webhooks import tasks
+    from webhooks.models import Webhook
+
+    settings.SITE_URL = "http://127.0.0.1:8103/"  # given with a trailing slash
+    hook = Webhook.objects.create(account=account, url="https://example.com/hook")
+    assert tasks.notify_switched_off(hook.pk) == 1
+    (message,) = mail.outbox
+    assert links(message) == [
+        "https://example.com/hook",  # the webhook's own address, named
+        f"http://127.0.0.1:8103/app/accounts/{account.pk}/settings/webhooks/{hook.pk}/",
+    ]
 
 
 def test_the_password_reset_link_follows_site_url(client, admin, site):

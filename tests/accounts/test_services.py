@@ -94,7 +94,7 @@ class TestAgentAdd:
         ]
         assert Invitation.objects.filter(user=elsewhere.user, account=account).count() == 1
         assert len(mail.outbox) == 1
-        assert "Você foi convidado" in mail.outbox[0].subject
+        assert "Você recebeu um convite" in mail.outbox[0].subject
         # The name typed is this account's name for them; theirs is unchanged.
         assert membership.shown_name == "Carla Comercial"
         elsewhere.user.refresh_from_db()

@@ -71,7 +71,7 @@ def test_a_chosen_busy_or_offline_is_kept_until_changed(client, account, sofia, 
         {"availability": chosen},
         HTTP_HX_REQUEST="true",
     )
-    assert response.status_code == 204
+    assert response.status_code == 200
     sign_out(client)
     sign_in(client, sofia)
     assert availability(sofia) == chosen

@@ -19,6 +19,11 @@ from tests.factories import AccountUserFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
+def selected_availability(response) -> list[str]:
+    html = response.content.decode()
+    return re.findall(r'<option value="(\w+)" selected>', html)
+
+
 def agents_url(account):
     return reverse("settings_agents", args=[account.pk])
 
@@ -312,6 +317,20 @@ class TestProfileAndAccount:
         assert response.status_code == 302
         assert "Profile" in client.get(reverse("profile", args=[account.pk])).content.decode()
 
+    def test_a_boosted_profile_save_reloads_the_whole_page(self, login, account, agent):
+        # The form is boosted (hx-boost); a new language needs more than the body swapped.
+        client = login(agent)
+        response = client.post(
+            reverse("profile", args=[account.pk]),
+            {"name": "Sofia", "display_name": "", "language": "en"},
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_BOOSTED="true",
+        )
+        assert response.status_code == 200
+        assert response["HX-Redirect"] == reverse("profile", args=[account.pk])
+        html = client.get(reverse("profile", args=[account.pk])).content.decode()
+        assert '<html lang="en">' in html and "Perfil salvo." in html  # said in her old language
+
     def test_regenerate_token_shows_it_once(self, login, account, agent):
         client = login(agent)
         html = client.post(
@@ -378,9 +397,32 @@ class TestProfileAndAccount:
             {"availability": "busy"},
             HTTP_HX_REQUEST="true",
         )
-        assert response.status_code == 204
+        # The selector comes back as stored (htmx swaps it in place of the one that asked).
+        assert response.status_code == 200
+        assert selected_availability(response) == ["busy"]
         agent.refresh_from_db()
         assert agent.availability == "busy"
+
+    def test_a_refused_availability_answers_the_stored_state_and_why(self, login, account, agent):
+        # She chose offline herself (kept when she signs in).
+        AccountUser.objects.filter(pk=agent.pk).update(
+            availability="offline", availability_kept=True
+        )
+        client = login(agent)
+        response = client.post(
+            reverse("availability", args=[account.pk]),
+            {"availability": "away"},
+            HTTP_HX_REQUEST="true",
+        )
+        assert response.status_code == 422
+        assert response["Content-Type"].startswith("text/html")
+        html = response.content.decode()
+        assert selected_availability(response) == ["offline"]
+        alert = re.search(r'<div class="[^"]*" role="alert"[^>]*>(.*?)</div>', html, re.S)
+        assert alert and alert.group(1).strip() == "Disponibilidade desconhecida."
+        assert 'hx-swap="outerHTML"' in html
+        agent.refresh_from_db()
+        assert agent.availability == "offline"
 
     def test_availability_of_another_account_is_404(self, login, account, outsider):
         assert (

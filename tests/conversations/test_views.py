@@ -306,6 +306,37 @@ class TestActions:
             2026, 11, 26, 9, 0, tzinfo=ZoneInfo("America/Sao_Paulo")
         )
 
+    def test_snooze_until_a_day_and_a_24_hour_time(self, login, account, agent, setup):
+        client = login(agent)
+        conversation = url("snooze", account, setup["mine"].display_id)
+        with time_machine.travel(
+            datetime(2026, 11, 25, 15, 0, tzinfo=ZoneInfo("America/Sao_Paulo")), tick=False
+        ):
+            html = client.get(url("conversation", account, setup["mine"].display_id))
+            html = html.content.decode()
+            # A date field and a text field for the time: 24 hours whatever the browser's locale.
+            assert re.search(r'<input type="date" name="until_date"[^>]*>', html)
+            time_input = re.search(r'<input type="text" name="until_time"[^>]*>', html).group(0)
+            assert 'placeholder="HH:MM"' in time_input and 'inputmode="numeric"' in time_input
+            refused = client.post(
+                conversation,
+                {"option": "custom", "until_date": "2026-11-27", "until_time": "6:30 PM"},
+                **HX,
+            )
+            assert refused.status_code == 422
+            assert "Digite o horário como HH:MM, em 24 horas" in refused.content.decode()
+            assert 'value="6:30 PM"' in refused.content.decode()  # what was typed stays
+            client.post(
+                conversation,
+                {"option": "custom", "until_date": "2026-11-27", "until_time": "1830"},
+                **HX,
+            )
+        mine = Conversation.objects.get(pk=setup["mine"].pk)
+        assert mine.status == "snoozed"
+        assert mine.snoozed_until == datetime(
+            2026, 11, 27, 18, 30, tzinfo=ZoneInfo("America/Sao_Paulo")
+        )
+
     def test_without_htmx_actions_redirect_back(self, login, account, agent, setup):
         response = login(agent).post(
             url("status", account, setup["mine"].display_id), {"status": "pending"}

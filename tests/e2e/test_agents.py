@@ -92,7 +92,7 @@ def test_a_user_of_another_account_accepts_by_email_and_then_sees_both(live_serv
     expect(bia.locator("#account-switch")).to_have_count(0)
 
     message = next(m for m in mail.outbox if m.to == ["bia@loja-b.com.br"])
-    assert "Você foi convidado(a) para Loja A" in message.subject
+    assert "Você recebeu um convite para Loja A" in message.subject
     link = re.search(r"https?://\S+/invitation/\S+/", message.body).group(0)
     bia.goto(link)
     expect(bia.get_by_role("heading", name="Aceitar o convite")).to_be_visible()

@@ -106,3 +106,133 @@ def test_forward_dialog_narrows_agents_and_shows_errors(live_server_url, new_pag
     dialog.get_by_role("button", name="Encaminhar").click()
     expect(page.locator(".thread")).to_contain_text("Encaminhada para o time Comercial")
     assert Conversation.objects.get(account=account, display_id=display_id).team == sales
+
+
+BUSY = "O servidor está ocupado e nada foi salvo. Tente de novo em instantes."
+
+
+@pytest.fixture
+def database_locked(monkeypatch):
+    """While on, every write of the live server (not of this test's thread) fails the way SQLite
+    fails past its busy timeout: OperationalError("database is locked")."""
+    import threading
+
+    from django.db import OperationalError
+    from django.db.backends import utils
+
+    original = utils.CursorWrapper.execute
+    state = {"on": False}
+
+    def execute(self, sql, params=None):
+        server = threading.current_thread() is not threading.main_thread()
+        if state["on"] and server and sql.lstrip().upper().startswith(("INSERT", "UPDATE")):
+            raise OperationalError("database is locked")
+        return original(self, sql, params)
+
+    monkeypatch.setattr(utils.CursorWrapper, "execute", execute)
+    return state
+
+
+def test_the_availability_selector_shows_what_the_server_stored(
+    live_server_url, new_page, database_locked
+):
+    new = account_services.account_create_with_admin(
+        name="Imobiliária Boa Vista",
+        admin_email="ana@boavista.com.br",
+        admin_name="Ana Administradora",
+        password=PASSWORD,
+    )
+    page = new_page("ana")
+    sign_in(page, live_server_url, "ana@boavista.com.br", PASSWORD)
+    selector = page.get_by_label("Disponibilidade")
+    expect(selector).to_have_value("online")
+    box = page.locator("form.availability")
+
+    # The server refuses the choice (422): its message shows, the select shows what it kept.
+    page.evaluate(
+        """() => {
+            const select = document.getElementById("availability-select");
+            select.add(new Option("● Ausente", "away"));
+        }"""
+    )
+    selector.select_option("away")
+    expect(box.get_by_role("alert")).to_have_text("Disponibilidade desconhecida.")
+    expect(selector).to_have_value("online")
+
+    # The database is busy (503): the server's message, and the select back to online.
+    database_locked["on"] = True
+    selector.select_option(label="● Ocupado")
+    expect(box.get_by_role("alert")).to_have_text(BUSY)
+    expect(selector).to_have_value("online")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "availability-busy.png"))
+    database_locked["on"] = False
+    new.admin.refresh_from_db()
+    assert new.admin.availability == "online"
+
+    # A change that is saved: the selector comes back with it, and no message.
+    with page.expect_response(lambda r: r.url.endswith("/availability/")) as answer:
+        selector.select_option(label="● Ocupado")
+    assert answer.value.status == 200
+    expect(box.get_by_role("alert")).to_have_count(0)
+    expect(selector).to_have_value("busy")
+    new.admin.refresh_from_db()
+    assert new.admin.availability == "busy"
+
+
+def test_a_busy_database_keeps_what_was_typed_in_the_settings_forms(
+    live_server_url, new_page, database_locked
+):
+    new = account_services.account_create_with_admin(
+        name="Imobiliária Boa Vista",
+        admin_email="ana@boavista.com.br",
+        admin_name="Ana Administradora",
+        password=PASSWORD,
+    )
+    account = new.account
+    inbox = inbox_services.inbox_create(
+        account=account, actor=new.admin, name="WhatsApp", enable_auto_assignment=False
+    )
+    page = new_page("ana")
+    sign_in(page, live_server_url, "ana@boavista.com.br", PASSWORD)
+    base = f"{live_server_url}/app/accounts/{account.pk}"
+
+    # Adicionar Agente.
+    page.goto(f"{base}/settings/agents/new/")
+    page.get_by_label("Nome").fill("Sandra Secretária")
+    page.get_by_label("E-mail").fill("sandra@boavista.com.br")
+    database_locked["on"] = True
+    page.get_by_role("button", name="Adicionar agente").click()
+    form = page.locator("form.form")
+    expect(form.get_by_role("alert")).to_have_text(BUSY)
+    expect(page.get_by_label("Nome")).to_have_value("Sandra Secretária")
+    expect(page.get_by_label("E-mail")).to_have_value("sandra@boavista.com.br")
+    assert page.url == f"{base}/settings/agents/new/"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "busy-agent-form.png"))
+    database_locked["on"] = False
+    page.get_by_role("button", name="Adicionar agente").click()
+    expect(page.get_by_role("status")).to_contain_text("Sandra Secretária")
+    expect(page).to_have_url(f"{base}/settings/agents/")
+
+    # Criar novo time.
+    page.goto(f"{base}/settings/teams/new/")
+    page.get_by_label("Nome do time").fill("Recepção")
+    page.get_by_label("Descrição").fill("Primeiro atendimento")
+    database_locked["on"] = True
+    page.get_by_role("button", name="Criar time").click()
+    expect(page.locator("form.form").get_by_role("alert")).to_have_text(BUSY)
+    expect(page.get_by_label("Nome do time")).to_have_value("Recepção")
+    expect(page.get_by_label("Descrição")).to_have_value("Primeiro atendimento")
+    database_locked["on"] = False
+
+    # A caixa de entrada's Configurações.
+    page.goto(f"{base}/settings/inboxes/{inbox.pk}/")
+    page.get_by_label("Mensagem de ausência").fill("Voltamos às 8h30.")
+    database_locked["on"] = True
+    page.get_by_role("button", name="Salvar").first.click()
+    expect(page.locator("form.form").get_by_role("alert")).to_have_text(BUSY)
+    expect(page.get_by_label("Mensagem de ausência")).to_have_value("Voltamos às 8h30.")
+    database_locked["on"] = False
+    inbox.refresh_from_db()
+    assert inbox.out_of_office_message == ""

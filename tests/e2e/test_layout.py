@@ -1,10 +1,14 @@
-"""Issue 7, section 6: layout. No settings page scrolls sideways on a phone (390 px); the
-conversation header's "⋯" menu opens inside the viewport at 1280×800 even when the header
-wraps (a long assignee name), and closes with Esc and on an outside click."""
+"""Issue 7, section 6: layout. No settings page scrolls sideways on a phone (390 px), and a table
+stacked into rows names each value's column; the development mailbox's long confirmation link
+wraps inside its card; the conversation header's "⋯" menu opens inside the viewport at 1280×800
+even when the header wraps (a long assignee name), and closes with Esc (wherever the focus is)
+and on an outside click."""
 
 from __future__ import annotations
 
 import pytest
+from django.core.mail import EmailMessage
+from django.core.mail.backends.filebased import EmailBackend
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -15,6 +19,8 @@ from inboxes import services as inbox_services
 from teams import services as team_services
 from tests.e2e.conftest import ARTIFACTS, sign_in
 from tests.factories import ContactInboxFactory
+from webhooks import services as webhook_services
+from whatsapp import services as whatsapp_services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Atendimento-2026!"
@@ -53,7 +59,7 @@ def company():
         routing_message="Olá! Você está falando com a Recepção da Imobiliária Boa Vista.",
         member_user_ids=[sandra.user_id],
     )
-    automation_services.rule_create(
+    rule = automation_services.rule_create(
         account=account,
         actor=admin,
         name="Novas conversas para a Recepção",
@@ -70,11 +76,42 @@ def company():
     conversation_services.conversation_assign_agent(
         account=account, actor=admin, conversation=conversation, assignee=admin
     )
-    return account, inbox, team, conversation
+    whatsapp = whatsapp_services.whatsapp_inbox_create(
+        account=account,
+        actor=admin,
+        name="WhatsApp Vendas",
+        phone_number="+5511940004000",
+        phone_number_id="106540352242922",
+        business_account_id="102290129340398",
+        access_token="EAAG-demo-access-token-1234",
+        app_secret="app-secret-for-layout-5678",
+    ).inbox
+    webhook = webhook_services.webhook_create(
+        account=account,
+        actor=admin,
+        name="CRM da imobiliária",
+        url="https://crm.imobiliariaboavista.com.br/integracoes/nexloo/webhooks/eventos-de-conversa",
+        subscriptions=["conversation_created", "message_created"],
+    )
+    return {
+        "account": account,
+        "inbox": inbox,
+        "team": team,
+        "conversation": conversation,
+        "rule": rule,
+        "whatsapp": whatsapp,
+        "webhook": webhook,
+    }
+
+
+def phone(browser):
+    context = browser.new_context(locale="pt-BR", viewport={"width": 390, "height": 844})
+    context.set_default_timeout(10_000)
+    return context
 
 
 def test_no_settings_page_scrolls_sideways_on_a_phone(live_server_url, browser, company):
-    account, inbox, team, _conversation = company
+    account, inbox, team = company["account"], company["inbox"], company["team"]
     a = account.pk
     pages = {
         "agentes": reverse("settings_agents", args=[a]),
@@ -91,9 +128,13 @@ def test_no_settings_page_scrolls_sideways_on_a_phone(live_server_url, browser, 
         "respostas": reverse("conversations:canned_responses", args=[a]),
         "contatos": reverse("conversations:contacts", args=[a]),
         "perfil": reverse("profile", args=[a]),
+        "regra": reverse("automations:detail", args=[a, company["rule"].pk]),
+        "whatsapp": reverse("whatsapp:inbox", args=[a, company["whatsapp"].pk]),
+        "webhooks": reverse("webhooks:list", args=[a]),
+        "novo-webhook": reverse("webhooks:new", args=[a]),
+        "webhook": reverse("webhooks:edit", args=[a, company["webhook"].pk]),
     }
-    context = browser.new_context(locale="pt-BR", viewport={"width": 390, "height": 844})
-    context.set_default_timeout(10_000)
+    context = phone(browser)
     page = context.new_page()
     ARTIFACTS.mkdir(exist_ok=True)
     try:
@@ -111,12 +152,56 @@ def test_no_settings_page_scrolls_sideways_on_a_phone(live_server_url, browser, 
             if sizes[0] > sizes[1] or sizes[2]:
                 wide[name] = sizes
         assert wide == {}, wide
+
+        # Stacked rows: each value says which column it is (the hidden header's names).
+        page.goto(live_server_url + pages["agentes"])
+        row = page.locator("#agents-table tbody tr").first
+        shown = row.locator("td").evaluate_all(
+            "cells => cells.filter(c => c.offsetParent && !c.matches('.actions')).map("
+            "c => getComputedStyle(c, '::before').content)"
+        )
+        assert shown[:2] == ['"Agente"', '"Perfil"'], shown
+        page.goto(live_server_url + pages["webhooks"])
+        cells = page.locator("tr[data-webhook] td:not(.actions)")
+        assert cells.evaluate_all(
+            "cells => cells.map(c => getComputedStyle(c, '::before').content)"
+        ) == ['"URL do webhook"', '"Eventos"', '"Situação"']
+        page.screenshot(path=str(ARTIFACTS / "phone-webhooks-labels.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_the_confirmation_link_wraps_in_the_development_mailbox(
+    live_server_url, browser, settings, tmp_path
+):
+    settings.EMAIL_FILE_PATH = tmp_path
+    link = (
+        f"{live_server_url}/accounts/confirm-email/"
+        "MQ:1uXyZa:Kq3vH0b8l7yJp2Wc9sRt4nD6fGhJkLmNoPqRsTuVwXyZaBcDeFgHiJkLmNoPqRsTuVwXyZ/"
+    )
+    EmailBackend(file_path=str(tmp_path)).send_messages(
+        [EmailMessage("[Nexloo] Confirme seu e-mail", f"Olá!\n\n{link}\n", to=["joana@a.com"])]
+    )
+    context = phone(browser)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server_url}/dev/mail/")
+        page.get_by_role("link", name="[Nexloo] Confirme seu e-mail").click()
+        text = page.locator("#mail-text")
+        expect(text).to_contain_text("/accounts/confirm-email/")
+        page.screenshot(path=str(ARTIFACTS / "phone-dev-mail.png"), full_page=True)
+        sizes = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert sizes[0] <= sizes[1], sizes
+        box = text.evaluate("el => [el.scrollWidth, el.clientWidth]")
+        assert box[0] <= box[1], box
     finally:
         context.close()
 
 
 def test_the_conversation_menu_opens_inside_the_viewport(live_server_url, new_page, company):
-    account, _inbox, _team, conversation = company
+    account, conversation = company["account"], company["conversation"]
     page = new_page("ana")
     sign_in(page, live_server_url, "ana@boavista.com.br", PASSWORD)
     page.goto(
@@ -154,6 +239,15 @@ def test_the_conversation_menu_opens_inside_the_viewport(live_server_url, new_pa
     # An outside click closes it.
     page.locator(".ws-search").click(position={"x": 3, "y": 3})
     expect(menu).to_be_hidden()
+
+    # Esc closes it wherever the focus went (here: nowhere, the page's body).
+    more.click()
+    expect(menu).to_be_visible()
+    page.evaluate("document.activeElement.blur()")
+    assert page.evaluate("document.activeElement === document.body")
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    expect(more).to_be_focused()
 
     # The search placeholder fits its field; the phone number stays on one line.
     fits = page.locator("#ws-q").evaluate(

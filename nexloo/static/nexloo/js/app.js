@@ -32,12 +32,50 @@
   });
 
   // Success messages step aside after a while (errors stay until the person acts).
-  document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll(".messages .alert-success").forEach(function (el) {
+  function dismissSuccesses(root) {
+    root.querySelectorAll(".messages .alert-success").forEach(function (el) {
       setTimeout(function () {
         el.remove();
       }, 6000);
     });
+  }
+
+  // On a phone a table becomes stacked rows (app.css) and its header row is hidden: each cell
+  // gets its column's name (data-label, shown before the value), taken from the header.
+  function labelCells(root) {
+    const tables = [...root.querySelectorAll("table.table")];
+    if (root.matches && root.matches("table.table")) tables.push(root);
+    tables.forEach(function (table) {
+      const heads = table.tHead && table.tHead.rows[0];
+      if (!heads) return;
+      const names = [];
+      [...heads.cells].forEach(function (cell) {
+        for (let n = 0; n < (cell.colSpan || 1); n++) names.push(cell.textContent.trim());
+      });
+      [...table.tBodies].forEach(function (body) {
+        [...body.rows].forEach(function (row) {
+          let column = 0;
+          [...row.cells].forEach(function (cell) {
+            const name = names[column];
+            if (name && !cell.hasAttribute("data-label")) cell.dataset.label = name;
+            column += cell.colSpan || 1;
+          });
+        });
+      });
+    });
+  }
+
+  function prepare(root) {
+    dismissSuccesses(root);
+    labelCells(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    prepare(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    // New content (a boosted form's page, a swapped list): htmx:load fires on each new root.
+    if (event.target.querySelectorAll) prepare(event.target);
   });
 
   document.addEventListener("change", function (event) {
@@ -50,7 +88,8 @@
   // --- Server errors in htmx forms: one mechanism for every form ---------------------------
   // A 400/422 answer is the form re-rendered with its errors: swap it like a success. Any other
   // failure (another 4xx, a 5xx, no connection) leaves the form as it is, with what the person
-  // typed, and says what happened at the top of the form (or of its dialog).
+  // typed, and says what happened at the top of the form (or of its dialog). The settings forms
+  // are boosted (hx-boost) so that this holds for them too: a failed save never leaves the page.
   const RENDERED_ERRORS = [400, 422];
 
   function formOf(elt) {
@@ -78,11 +117,26 @@
     return alert;
   }
 
-  function showFormError(elt, kind) {
+  // A short plain-text answer is the server's own message for the person (the busy 503: "O
+  // servidor está ocupado e nada foi salvo…"): show it rather than the generic one.
+  function serverMessage(xhr) {
+    const type = xhr.getResponseHeader("Content-Type") || "";
+    const text = (xhr.responseText || "").trim();
+    return type.indexOf("text/plain") === 0 && text.length <= 300 ? text : "";
+  }
+
+  // A form that saves on change (the availability selector) has nothing typed to keep: when
+  // the change fails it goes back to what the server last said it stored.
+  function savesOnChange(form) {
+    return /\bchange\b/.test(form.getAttribute("hx-trigger") || "");
+  }
+
+  function showFormError(elt, kind, message) {
     const form = formOf(elt);
     if (!form) return;
+    if (savesOnChange(form)) form.reset();
     const alert = alertFor(form, true);
-    alert.textContent = document.body.dataset["error" + kind] || "";
+    alert.textContent = message || document.body.dataset["error" + kind] || "";
     alert.hidden = false;
   }
 
@@ -106,7 +160,7 @@
       return;
     }
     event.detail.shouldSwap = false;
-    showFormError(asker, xhr.status >= 500 ? "Server" : "Client");
+    showFormError(asker, xhr.status >= 500 ? "Server" : "Client", serverMessage(xhr));
   });
 
   document.addEventListener("htmx:sendError", function (event) {

@@ -56,13 +56,17 @@
   });
 
   document.addEventListener("keydown", (event) => {
-    const menu = event.target.closest && event.target.closest("details.menu[open]");
-    if (!menu) return;
     if (event.key === "Escape") {
+      // Wherever the focus is (inside the menu, on the page, nowhere): every open menu closes
+      // and its button gets the focus back.
+      const open = [...openMenus()];
+      if (!open.length) return;
       event.preventDefault();
-      close(menu, true);
+      open.forEach((menu) => close(menu, true));
       return;
     }
+    const menu = event.target.closest && event.target.closest("details.menu[open]");
+    if (!menu) return;
     if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
     if (event.target.tagName === "SELECT") return; // the arrows change the select's value
     const list = items(menu);
