@@ -53,7 +53,7 @@ def test_admin_adds_agent_who_sets_password_from_the_email(live_server_url, new_
     agent.get_by_label("Senha", exact=True).fill("Senha-da-sofia-2")
     agent.get_by_label("Confirme a senha").fill("Senha-da-sofia-2")
     agent.get_by_role("button", name="Criar senha e verificar conta").click()
-    expect(agent.get_by_role("status")).to_contain_text("sua conta está verificada")
+    expect(agent.get_by_role("status")).to_contain_text("Sua conta está verificada")
     assert f"/app/accounts/{new.account.pk}/" in agent.url
 
     # The same link does not work twice.
@@ -98,7 +98,7 @@ def test_a_user_of_another_account_accepts_by_email_and_then_sees_both(live_serv
     expect(bia.get_by_role("heading", name="Aceitar o convite")).to_be_visible()
     bia.get_by_role("button", name="Entrar em Loja A").click()
     bia.wait_for_url(f"**/app/accounts/{a.account.pk}/**")
-    expect(bia.get_by_role("status")).to_contain_text("Boas-vindas! Agora você faz parte de Loja A")
+    expect(bia.get_by_role("status")).to_contain_text("Boas-vindas! Agora você faz parte de Loja A.")
     switch = bia.locator("#account-switch")
     expect(switch.locator("option")).to_have_text(["Loja A", "Loja B"])
     # Her own name is unchanged: B (and her profile) still say "Bia".

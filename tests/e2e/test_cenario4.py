@@ -314,7 +314,7 @@ def _scenario(stack: Stack, graph: GraphStandIn, person) -> None:
         if login == "sofia":
             shot(page, "1-crie-sua-senha")
         page.get_by_role("button", name="Criar senha e verificar conta").click()
-        expect(page.get_by_role("status")).to_contain_text("sua conta está verificada")
+        expect(page.get_by_role("status")).to_contain_text("Sua conta está verificada")
         people[login] = page
     owner.reload()
     for _name, login in [ADMIN, SECRETARIA, *COMERCIAIS]:
