@@ -98,7 +98,9 @@ def test_a_user_of_another_account_accepts_by_email_and_then_sees_both(live_serv
     expect(bia.get_by_role("heading", name="Aceitar o convite")).to_be_visible()
     bia.get_by_role("button", name="Entrar em Loja A").click()
     bia.wait_for_url(f"**/app/accounts/{a.account.pk}/**")
-    expect(bia.get_by_role("status")).to_contain_text("Boas-vindas! Agora você faz parte de Loja A.")
+    expect(bia.get_by_role("status")).to_contain_text(
+        "Boas-vindas! Agora você faz parte de Loja A."
+    )
     switch = bia.locator("#account-switch")
     expect(switch.locator("option")).to_have_text(["Loja A", "Loja B"])
     # Her own name is unchanged: B (and her profile) still say "Bia".
