@@ -354,14 +354,24 @@
   });
 
   // --- after htmx swaps -----------------------------------------------------------------------
-  document.body.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target.id !== "conversation-pane") return;
-    const id = openId();
-    root.dataset.open = id || "";
+  function markOpenRow(id) {
     document.querySelectorAll(".conv-row").forEach((row) => {
       row.classList.toggle("active", Number(row.dataset.conversation) === id);
       if (Number(row.dataset.conversation) === id) row.classList.remove("unread");
     });
+  }
+
+  // A list answer asked for before another conversation was opened marks the row that was open
+  // then: the row marked is always the one open now.
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target.id === "conversation-list") markOpenRow(openId());
+  });
+
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target.id !== "conversation-pane") return;
+    const id = openId();
+    root.dataset.open = id || "";
+    markOpenRow(id);
     const box = document.getElementById("messages");
     if (box) box.scrollTop = box.scrollHeight;
     document.querySelectorAll("dialog[data-open-on-load]").forEach((d) => d.showModal && d.showModal());
