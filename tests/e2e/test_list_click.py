@@ -47,3 +47,78 @@ def test_a_row_pressed_while_the_list_re_renders_still_opens(live_server_url, ne
     page.mouse.up()
     expect(page.locator("#conversation-pane")).to_contain_text("Maria Souza")
     expect(page.locator(".conv-row.active")).to_contain_text("Maria Souza")
+
+
+def _two_conversations(name):
+    new = account_services.account_create_with_admin(
+        name=name, admin_email="ana@clique.com.br", admin_name="Ana", password=PASSWORD
+    )
+    inbox = inbox_services.inbox_create(
+        account=new.account, actor=new.admin, name="WhatsApp", enable_auto_assignment=False
+    )
+    for contact in ("Maria Souza", "João Lima"):
+        services.conversation_open_for(
+            contact_inbox=ContactInboxFactory(inbox=inbox, contact__name=contact)
+        )
+
+
+def _workspace(live_server_url, new_page):
+    page = new_page("ana")
+    sign_in(page, live_server_url, "ana@clique.com.br", PASSWORD)
+    page.get_by_role("link", name="Conversas").first.click()
+    page.get_by_role("link", name="Todas").click()
+    expect(page.locator(".conv-row")).to_have_count(2)
+    page.evaluate("window.__noReload = true")
+    return page
+
+
+def test_a_list_refresh_while_the_conversation_loads_does_not_cancel_it(live_server_url, new_page):
+    """The lost click: the rows inherited the list's hx-sync, so a list refresh (any frame)
+    aborted the conversation a click had asked for. The pane's answer is held back here until
+    a refresh has replaced the list, then let through: the conversation must open."""
+    _two_conversations("Clique Ltda")
+    page = _workspace(live_server_url, new_page)
+    held = []
+    page.route("**/_pane/**", lambda route: held.append(route))
+    page.locator(".conv-row", has_text="Maria Souza").get_by_role("link").click()
+    for _ in range(100):  # the click's request reaches the route
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1
+    assert page.evaluate(RELOAD_LIST)  # a frame's list refresh while the pane is on its way
+    held[0].continue_()
+    page.unroute("**/_pane/**")
+    expect(page.locator("#conversation-pane .thread")).to_be_visible()
+    expect(page.locator("#conversation-pane")).to_contain_text("Maria Souza")
+    # A second row right after: the next click replaces the first, nothing is lost.
+    page.locator(".conv-row", has_text="João Lima").get_by_role("link").click()
+    expect(page.locator("#conversation-pane")).to_contain_text("João Lima")
+    expect(page.locator(".conv-row.active")).to_contain_text("João Lima")
+    assert page.evaluate("window.__noReload") is True
+
+
+CLICK_RIGHT_AFTER_THE_SWAP = """() => new Promise((done) => {
+  const list = document.getElementById("conversation-list");
+  // After the workspace's own afterSwap handlers (this one is added last, on the document),
+  // before htmx's settle: the row just swapped in is clicked at once.
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target !== list) return;
+    const link = list.querySelector('.conv-row a');
+    let prevented = null;
+    window.addEventListener("click", (e) => { prevented = e.defaultPrevented; e.preventDefault(); }, { once: true });
+    link.click();
+    done(prevented);
+  }, { once: true });
+  htmx.trigger(list, "nexloo:refresh");
+})"""
+
+
+def test_a_row_clicked_right_after_the_list_swapped_opens_in_place(live_server_url, new_page):
+    """htmx wires swapped-in elements only when they settle; a click before that was a plain
+    link's, a whole-page load. The workspace wires the rows as soon as they are swapped in."""
+    _two_conversations("Clique Ltda")
+    page = _workspace(live_server_url, new_page)
+    assert page.evaluate(CLICK_RIGHT_AFTER_THE_SWAP) is True  # htmx took the click
+    expect(page.locator("#conversation-pane .thread")).to_be_visible()
+    assert page.evaluate("window.__noReload") is True

@@ -361,6 +361,15 @@
     });
   }
 
+  // htmx gives swapped-in elements their behaviour only when they settle, 20 ms later (more on a
+  // busy page): a row clicked in between did what a plain link does, a whole-page load. The
+  // list re-renders all the time, so its new rows are made ready at once. (Only the new nodes:
+  // processing the list itself mid-request would reset htmx's state of its own request.)
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target.id !== "conversation-list") return;
+    for (const child of event.detail.target.children) htmx.process(child);
+  });
+
   // A list answer asked for before another conversation was opened marks the row that was open
   // then: the row marked is always the one open now.
   document.body.addEventListener("htmx:afterSwap", (event) => {
