@@ -28,7 +28,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server_url(django_db_setup):
+def e2e_server(django_db_setup):
     port = _free_port()
     config = uvicorn.Config(
         "nexloo.asgi:application", host="127.0.0.1", port=port, log_level="warning", lifespan="off"
@@ -41,12 +41,34 @@ def live_server_url(django_db_setup):
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the live ASGI server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    server.url = f"http://127.0.0.1:{port}"
+    yield server
     from whatsapp import webhook
 
     webhook.close()  # the WhatsApp endpoint's own connections, before the database is dropped
     server.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def live_server_url(e2e_server):
+    return e2e_server.url
+
+
+def _wait_until_served(server, within: float = 10.0) -> None:
+    """Until the live server has no connection open and no request or socket handler running:
+    a page closed at the end of a test still has its last requests and its websocket's
+    disconnect (presence goes offline) in flight, and the database flush that follows would
+    deadlock with their writes."""
+    deadline = time.monotonic() + within
+    state = server.server_state
+    while state.connections or any(not task.done() for task in list(state.tasks)):
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"the live server still serves {len(state.connections)} connection(s) "
+                f"{within:.0f} s after the test's pages closed"
+            )
+        time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +102,14 @@ def _allow_orm_beside_playwright():
 
 @pytest.fixture(autouse=True)
 def _site_url_is_the_live_server(settings, request):
-    if "live_server_url" in request.fixturenames:
-        settings.SITE_URL = request.getfixturevalue("live_server_url")
+    """SITE_URL is the live server's; and after the test (its pages closed, by new_page or by
+    the test itself) the server is let finish before the database is flushed."""
+    if "live_server_url" not in request.fixturenames:
+        yield
+        return
+    settings.SITE_URL = request.getfixturevalue("live_server_url")
+    yield
+    _wait_until_served(request.getfixturevalue("e2e_server"))
 
 
 @pytest.fixture
