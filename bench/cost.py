@@ -10,7 +10,7 @@ pyinstrument profile of that endpoint instead.
 Targets: authenticated GET of a small object ≤ 1.5 ms; POST /conversations with its first
 message ≤ 12 queries and ≤ 10 ms; a new message ≤ 8 queries and ≤ 6 ms; the intake ≤ 10 queries.
 
-Usage:  .venv/bin/python bench/cost.py [--runs 300] [--profile post_conversation]
+Usage:  .venv/bin/python bench/cost.py [--runs 300] [--profile post_conversation] [--flat get_profile]
 """
 
 from __future__ import annotations
@@ -86,6 +86,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--profile", default="", help="an endpoint's name: print its profile")
+    parser.add_argument(
+        "--flat", default="", help="an endpoint's name: its wall and CPU time, and cProfile's table"
+    )
     parser.add_argument("--sql", default="", help="an endpoint's name: print its SQL")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args()
@@ -184,6 +187,28 @@ def main() -> None:
             call()
         for sql in ctx.captured_queries:
             print("-", sql[:400])
+        return
+
+    if args.flat:
+        import cProfile
+        import pstats
+        import time
+
+        fn = endpoints[args.flat]
+        for _ in range(20):
+            fn()
+        wall, cpu = time.perf_counter(), time.thread_time()
+        for _ in range(args.runs):
+            fn()
+        wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+        print(f"{args.flat}: wall {wall / args.runs * 1000:.2f} ms, CPU {cpu / args.runs * 1000:.2f} ms")
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(args.runs):
+            fn()
+        profile.disable()
+        stats = pstats.Stats(profile).sort_stats(os.environ.get("SORT", "tottime"))
+        stats.print_stats(40)
         return
 
     if args.profile:
