@@ -10,7 +10,8 @@ pyinstrument profile of that endpoint instead.
 Targets: authenticated GET of a small object ≤ 1.5 ms; POST /conversations with its first
 message ≤ 12 queries and ≤ 10 ms; a new message ≤ 8 queries and ≤ 6 ms; the intake ≤ 10 queries.
 
-Usage:  .venv/bin/python bench/cost.py [--runs 300] [--profile post_conversation] [--flat get_profile]
+Usage:  .venv/bin/python bench/cost.py [--runs 300] [--profile post_conversation]
+                                       [--flat get_profile]
 """
 
 from __future__ import annotations
@@ -201,7 +202,8 @@ def main() -> None:
         for _ in range(args.runs):
             fn()
         wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
-        print(f"{args.flat}: wall {wall / args.runs * 1000:.2f} ms, CPU {cpu / args.runs * 1000:.2f} ms")
+        per = 1000 / args.runs
+        print(f"{args.flat}: wall {wall * per:.2f} ms, CPU {cpu * per:.2f} ms per request")
         profile = cProfile.Profile()
         profile.enable()
         for _ in range(args.runs):

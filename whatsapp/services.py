@@ -26,6 +26,7 @@ from conversations.services.messages import IncomingMessage, NewAttachment
 from inboxes import services as inbox_services
 from inboxes.models import ChannelType, Inbox
 from nexloo.core import crypto
+from nexloo.core.db import columns_of, instance_from_row
 from nexloo.core.errors import ValidationError
 from nexloo.core.links import absolute_url
 from nexloo.core.tasks import enqueue_on_commit
@@ -350,23 +351,56 @@ CLAIM_SQL = (
 )
 
 
+# On PostgreSQL the claim also reads the event's channel with its inbox and account, in the same
+# statement (the UPDATE in a CTE, the channel joined to what it returned): one round trip fewer
+# on every delivery. The tables' names are the models', not input.
+CLAIM_WITH_CHANNEL_SQL = (
+    f"WITH claimed AS ({CLAIM_SQL}) "  # noqa: S608
+    f"SELECT claimed.inbox_id, claimed.body, {columns_of(WhatsAppChannel, 'c')}, "
+    f"{columns_of(Inbox, 'i')}, {columns_of(Account, 'a')} FROM claimed "
+    f"LEFT JOIN {WhatsAppChannel._meta.db_table} c ON c.inbox_id = claimed.inbox_id "
+    f"LEFT JOIN {Inbox._meta.db_table} i ON i.id = c.inbox_id "
+    f"LEFT JOIN {Account._meta.db_table} a ON a.id = c.account_id"
+)
+
+
 @dataclass(frozen=True)
 class Claimed:
     pk: int
     inbox_id: int
     body: bytes
+    # The inbox's WhatsApp channel, with its inbox and account (None: the inbox has none).
+    channel: WhatsAppChannel | None = None
 
 
 def event_claim(*, event_id: int, at: datetime | None = None) -> Claimed | None:
-    """Takes a stored event for processing (one statement): None when it is done, rejected, or
-    another run took it recently (a run that died more than CLAIM_TTL ago is taken over)."""
+    """Takes a stored event for processing, with its channel: None when it is done, rejected, or
+    another run took it recently (a run that died more than CLAIM_TTL ago is taken over). One
+    statement on PostgreSQL; the channel is a second one elsewhere."""
     at = at or timezone.now()
+    joined = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL, [at, event_id, at - CLAIM_TTL])
+        cursor.execute(
+            CLAIM_WITH_CHANNEL_SQL if joined else CLAIM_SQL, [at, event_id, at - CLAIM_TTL]
+        )
         row = cursor.fetchone()
     if row is None:
         return None
-    return Claimed(pk=event_id, inbox_id=row[0], body=bytes(row[1]))
+    if joined:
+        rest = row[2:]
+        channel = instance_from_row(WhatsAppChannel, rest, connection)
+        rest = rest[len(WhatsAppChannel._meta.concrete_fields) :]
+        if channel is not None:
+            channel.inbox = instance_from_row(Inbox, rest, connection)
+            rest = rest[len(Inbox._meta.concrete_fields) :]
+            channel.account = channel.inbox.account = instance_from_row(Account, rest, connection)
+    else:
+        channel = (
+            WhatsAppChannel.objects.select_related("inbox", "account")
+            .filter(inbox_id=row[0])
+            .first()
+        )
+    return Claimed(pk=event_id, inbox_id=row[0], body=bytes(row[1]), channel=channel)
 
 
 # Losing the database mid-way is not the item's fault: the whole event is left for a retry.
@@ -380,11 +414,7 @@ def event_process(*, event_id: int) -> str:
     event = event_claim(event_id=event_id)
     if event is None:
         return "skipped"
-    channel = (
-        WhatsAppChannel.objects.select_related("inbox", "account")
-        .filter(inbox_id=event.inbox_id)
-        .first()
-    )
+    channel = event.channel
     if channel is None:
         _finish(event, WebhookEvent.Status.REJECTED, reason="the inbox has no WhatsApp number")
         return "rejected"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -190,12 +192,20 @@ def contact_inbox_create(
 
 
 def contact_for_source(
-    *, inbox: Inbox, source_id: str, name: str = "", phone_number: str = ""
+    *,
+    inbox: Inbox,
+    source_id: str,
+    name: str = "",
+    phone_number: str = "",
+    savepoint: bool = True,
 ) -> ContactInbox:
     """A channel's contact by its id in the inbox (the WhatsApp wa_id), created on first contact.
 
     Concurrent first messages from one new contact end with one contact: unique constraints
     on (inbox, source_id) and the account's phone numbers decide, the loser reads the winner.
+    `savepoint=False`: the caller's transaction is the loser's net instead (the IntegrityError
+    propagates; the caller rolls back and runs again, and then finds the winner's) — two
+    statements fewer on a new contact's first message (inbound_message).
     """
     found = (
         ContactInbox.objects.select_related("contact")
@@ -209,8 +219,10 @@ def contact_for_source(
     except ValidationError:
         phone = ""
     in_callers_transaction = transaction.get_connection().in_atomic_block
+    if not savepoint and not in_callers_transaction:
+        raise RuntimeError("contact_for_source(savepoint=False) runs in its caller's transaction")
     try:
-        with transaction.atomic():
+        with transaction.atomic() if savepoint else nullcontext():
             contact = (
                 Contact.objects.filter(account_id=inbox.account_id, phone_number=phone).first()
                 if phone
@@ -235,4 +247,6 @@ def contact_for_source(
             created.fresh = in_callers_transaction
             return created
     except IntegrityError:
+        if not savepoint:
+            raise
         return ContactInbox.objects.select_related("contact").get(inbox=inbox, source_id=source_id)

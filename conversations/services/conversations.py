@@ -82,9 +82,17 @@ def _announce(conversation: Conversation, performer: Performer) -> None:
 
 
 def conversation_open_for(
-    *, contact_inbox: ContactInbox, performer: Performer | None = None, inbox: Inbox | None = None
+    *,
+    contact_inbox: ContactInbox,
+    performer: Performer | None = None,
+    inbox: Inbox | None = None,
+    incoming_at: datetime | None = None,
 ) -> Opened:
     """The contact's unresolved conversation in the inbox, or a new one.
+
+    `incoming_at`: a contact's message written then is about to be stored in it (a channel's
+    inbound_message); a new conversation is created as that message leaves it (active now,
+    waiting since now, last written to then), so storing the message needs no second write.
 
     Safe against two webhooks for the same new contact at once: the partial unique index lets
     only one unresolved conversation exist; the loser of the race reads the winner's.
@@ -107,12 +115,21 @@ def conversation_open_for(
         # A contact_inbox created in this transaction has no conversation and no rival: no
         # look-up and no savepoint for the race.
         with nullcontext() if fresh else transaction.atomic():
+            touched = {}
+            if incoming_at is not None:
+                now = timezone.now()
+                touched = {
+                    "last_activity_at": now,
+                    "waiting_since": now,
+                    "last_incoming_at": incoming_at,
+                }
             conversation = Conversation.objects.create(
                 account_id=contact_inbox.account_id,
                 display_id=_next_display_id(contact_inbox.account_id),
                 inbox_id=contact_inbox.inbox_id,
                 contact_id=contact_inbox.contact_id,
                 contact_inbox=contact_inbox,
+                **touched,
             )
             if inbox is not None and "contact" in contact_inbox._state.fields_cache:
                 # What the event needs is at hand (a channel passes its inbox): no re-read.
@@ -122,6 +139,7 @@ def conversation_open_for(
                 conversation = Conversation.objects.select_related(
                     "inbox", "contact", "assignee__user", "team"
                 ).get(pk=conversation.pk)
+            conversation.touched_by_incoming = incoming_at is not None
             _announce(
                 conversation, performer or Performer(type="contact", id=contact_inbox.contact_id)
             )

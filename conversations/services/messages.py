@@ -372,13 +372,15 @@ def message_receive(
                 created_at=incoming.created_at or now,
             )
             _attach(message, incoming.attachments)
-            _touch(
-                conversation,
-                now,
-                incoming=True,
-                human_reply=False,
-                written_at=message.created_at,
-            )
+            if not (conversation_locked and getattr(conversation, "touched_by_incoming", False)):
+                # (A conversation created for this message was inserted as it leaves it.)
+                _touch(
+                    conversation,
+                    now,
+                    incoming=True,
+                    human_reply=False,
+                    written_at=message.created_at,
+                )
             performer = Performer(
                 type="contact", id=conversation.contact_id, name=conversation.contact.display_name
             )

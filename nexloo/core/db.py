@@ -24,3 +24,24 @@ class JSONMerged(Func):
 
     def as_sqlite(self, compiler, connection, **extra):
         return self.as_sql(compiler, connection, function="JSON_PATCH")
+
+
+def columns_of(model, alias: str) -> str:
+    """The model's columns, qualified by `alias`, in the order `instance_from_row` reads them
+    (for a hand-written statement that returns whole rows, such as an UPDATE … RETURNING)."""
+    return ", ".join(f'{alias}."{f.column}"' for f in model._meta.concrete_fields)
+
+
+def instance_from_row(model, values, connection):
+    """A model instance from the values `columns_of` selected, converted as the ORM converts what
+    it reads (JSON, encrypted and other custom fields); None for an outer join's empty row."""
+    fields = model._meta.concrete_fields
+    values = list(values[: len(fields)])
+    if values[0] is None:  # the primary key of a LEFT JOIN that found nothing
+        return None
+    for index, field in enumerate(fields):
+        column = field.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        for convert in converters:
+            values[index] = convert(values[index], column, connection)
+    return model.from_db(connection.alias, [f.attname for f in fields], values)

@@ -106,7 +106,10 @@ CLICK_RIGHT_AFTER_THE_SWAP = """() => new Promise((done) => {
     if (event.detail.target !== list) return;
     const link = list.querySelector('.conv-row a');
     let prevented = null;
-    window.addEventListener("click", (e) => { prevented = e.defaultPrevented; e.preventDefault(); }, { once: true });
+    window.addEventListener("click", (e) => {
+      prevented = e.defaultPrevented;
+      e.preventDefault();
+    }, { once: true });
     link.click();
     done(prevented);
   }, { once: true });

@@ -62,6 +62,42 @@ def test_the_same_delivery_processed_twice_at_the_same_moment_makes_one_message(
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"processed"}
 
 
+def test_two_first_messages_of_one_new_customer_at_the_same_moment(stored, inbox):
+    """Two different messages of a customer nobody knows yet, processed at once: the contact,
+    its contact inbox and its conversation are made without savepoints, so the loser of the
+    race is rolled back whole and runs again — one contact, one conversation, both messages,
+    and no item recorded as failed."""
+    events = [stored(payload("text.json", suffix=n)) for n in (1, 2)]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(event_id):
+        try:
+            barrier.wait()
+            services.event_process(event_id=event_id)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+
+    for _round in range(3):  # the race is not won the same way every time: a few rounds
+        threads = [threading.Thread(target=run, args=(e.pk,)) for e in events]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert Contact.objects.filter(account=inbox.account).count() == 1
+        assert Conversation.objects.filter(inbox=inbox).count() == 1
+        assert Message.objects.filter(inbox=inbox, message_type="incoming").count() == 2
+        assert list(WebhookEvent.objects.values_list("status", "errors").distinct()) == [
+            ("processed", [])
+        ]
+        Contact.objects.filter(account=inbox.account).delete()  # a new customer again
+        events = [stored(payload("text.json", suffix=10 * (_round + 1) + n)) for n in (1, 2)]
+        WebhookEvent.objects.exclude(pk__in=[e.pk for e in events]).delete()
+
+
 def test_an_event_whose_worker_died_is_taken_up_again_once(stored, inbox):
     event = stored(payload("text.json"))
     claimed = services.event_claim(event_id=event.pk)  # a worker took it, then was killed

@@ -408,13 +408,13 @@ class TestCost:
         self, stored, inbox, django_assert_num_queries, django_capture_on_commit_callbacks
     ):
         """The worker's share of the hot path (bench/whatsapp.py prints it with CPU time):
-        claim, number, wamid, contact, conversation, lock, read under the lock, insert, touch,
-        push, done."""
+        claim with the number (one statement), wamid, contact, conversation, lock, read under
+        the lock, insert, touch, push, done."""
         first = stored(payload("text.json", suffix=1))
         with django_capture_on_commit_callbacks(execute=True):  # warm: the account's rule set
             services.event_process(event_id=first.pk)
         second = stored(payload("text.json", suffix=2))
-        with django_assert_num_queries(14), django_capture_on_commit_callbacks(execute=True):
+        with django_assert_num_queries(13), django_capture_on_commit_callbacks(execute=True):
             services.event_process(event_id=second.pk)
         assert Message.objects.filter(inbox=inbox, message_type="incoming").count() == 2
 
@@ -440,7 +440,7 @@ class TestCost:
         monkeypatch.setattr(tasks, "enqueue", lambda task, *args: queued.append((task.name, args)))
         new_customer = payload("text.json", suffix=2).replace(b"16505551234", b"16505559999")
         event = stored(new_customer)
-        with django_assert_num_queries(16), django_capture_on_commit_callbacks(execute=True):
+        with django_assert_num_queries(12), django_capture_on_commit_callbacks(execute=True):
             services.event_process(event_id=event.pk)
         conversation = Conversation.objects.get(contact_inbox__source_id="16505559999")
         assert conversation.messages.filter(message_type="incoming").count() == 1
@@ -456,7 +456,7 @@ class TestCost:
         webhook_selectors.targets_for(
             account_id=inbox.account_id, inbox_id=inbox.pk, subscription="message_updated"
         )
-        with django_assert_num_queries(12), django_capture_on_commit_callbacks(execute=True):
+        with django_assert_num_queries(11), django_capture_on_commit_callbacks(execute=True):
             services.event_process(event_id=event.pk)
         ours.refresh_from_db()
         assert ours.status == "delivered"
