@@ -164,6 +164,12 @@ class Conversation(TenantModel):
     intake_done_at = models.DateTimeField(null=True, blank=True)
     # When the current assignee got it (time-based rules: "no reply N minutes after assignment").
     assigned_at = models.DateTimeField(null=True, blank=True)
+    # While unassigned: the automation rule whose action (or what it set off) last left it so
+    # (unassigned, opened, routed), or None when a person, a contact or the system did. Whichever
+    # queue drain assigns it later credits that rule as the cause, so rules do not trigger on
+    # it (no loops). Cleared when it is assigned. A plain id: the conversations app sits below
+    # automations, and a deleted rule's id only keeps marking the assignment as rule-caused.
+    queue_cause_rule_id = models.BigIntegerField(null=True, blank=True)
     additional_attributes = models.JSONField(default=dict, blank=True)
     custom_attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=now)

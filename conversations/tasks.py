@@ -82,6 +82,8 @@ def intake(self, conversation_id: int, inbox_id: int | None = None) -> bool:
 def drain_assignment_queue(
     inbox_id: int, cause_conversation_id: int | None = None, cause_rule_id: int | None = None
 ) -> int:
+    """Drains the inbox's waiting queue. The cause arguments come only from tasks queued before
+    the conversation carried its own (`queue_cause_rule_id`); new ones pass the inbox alone."""
     return services.assignment_queue_drain(
         inbox_id=inbox_id,
         cause_conversation_id=cause_conversation_id,

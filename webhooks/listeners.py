@@ -1,6 +1,8 @@
 """The events that go out as webhooks, named as Chatwoot names them (`message_created`, …), with
-Chatwoot's payload (`{"event": …, <the object's webhook data>}`, see webhooks.payloads), built
-once per event and only when some active webhook takes it."""
+Chatwoot's payload (`{"event": …, <the object's webhook data>}`, see webhooks.payloads). Here,
+on the commit, only what costs no query: whether the event is sendable, which active webhooks
+take it (cached), and one delivery task per webhook carrying the event's snapshot; the payload
+is built in that task."""
 
 from __future__ import annotations
 
@@ -26,18 +28,16 @@ def on_event(event: events.Event) -> None:
     from webhooks import payloads, selectors, tasks
 
     subscription = SUBSCRIPTION_OF.get(event.name)
-    if subscription is None:
-        return
+    if subscription is None or not payloads.sendable(event, subscription):
+        return  # not a webhook event, or an activity line (Chatwoot sends none)
     targets = selectors.targets_for(
         account_id=event.account_id, inbox_id=event.inbox_id, subscription=subscription
     )
     if not targets:
         return
-    payload = payloads.payload_for(event, subscription)
-    if payload is None:  # an activity line (Chatwoot sends none), or the object is gone
-        return
+    source = payloads.snapshot(event)
     for webhook_id in targets:
-        enqueue(tasks.deliver, webhook_id, uuid.uuid4().hex, subscription, payload)
+        enqueue(tasks.deliver, webhook_id, uuid.uuid4().hex, subscription, None, source)
 
 
 def connect() -> None:

@@ -8,10 +8,22 @@ extra fields (those of the realtime frame the payload starts from, which it neve
 - Conversations: that block, with the event's `changed_attributes`, `inbox` and `account`.
 - Contacts: Chatwoot's contact webhook data (`avatar`, `account`).
 
-Built once per event (not per webhook), from the database as it is once the event's commit is
-done: at most five queries for a message, four for a conversation, one for a contact, whatever
-the number of labels, attachments or webhooks. None: nothing to send (an activity line, or the
-object is gone by then).
+Built in the delivery task (webhooks.tasks.deliver), not on the commit that made the change:
+the request or task that did pays nothing for it. What travels in the task is the event's
+`snapshot`: its ids and its realtime frame, built when the event was emitted at no query. So:
+
+- what the frame carries is as it was at the event: a message's own fields, a conversation's
+  status, priority, assignee, team, attributes and `changed_attributes` (and the labels of a
+  label change), a contact's fields;
+- what Chatwoot adds on top is read when the task runs, as Chatwoot's own jobs read it: the
+  conversation block of a message, the block's contact inbox, labels, last chat message
+  (`messages`), unread count, `can_reply` and `updated_at`, the sender's details, the inbox's
+  and the account's names;
+- a message or conversation deleted before the task runs is not sent (None; logged by the
+  task); a contact's payload needs only the account.
+
+At most five queries for a message, four for a conversation, one for a contact, whatever the
+number of labels or attachments. None: nothing to send.
 """
 
 from __future__ import annotations
@@ -56,12 +68,22 @@ def contact_webhook_data(contact: Contact, account) -> dict[str, Any]:
     }
 
 
-def conversation_block(conversation: Conversation, messages: list[dict]) -> dict[str, Any]:
+def rails_time(value: str | None) -> str | None:
+    """A realtime frame's ISO 8601 time (Python's) as Rails writes it."""
+    return iso(datetime.fromisoformat(value)) if value else None
+
+
+def conversation_block(
+    conversation: Conversation, messages: list[dict], *, at_event: dict | None = None
+) -> dict[str, Any]:
     """Chatwoot's `conversation.webhook_data` (its push data): `id` is the display id, the
-    timestamps are Unix seconds (`updated_at` with its fraction), as Chatwoot has them."""
+    timestamps are Unix seconds (`updated_at` with its fraction), as Chatwoot has them.
+    `at_event`: the conversation's realtime frame of the event, whose fields win over the
+    conversation as read now (see the module's docstring)."""
+    data = at_event if at_event is not None else conversation_events.conversation_data(conversation)
     contact_inbox = conversation.contact_inbox
     return {
-        **conversation_events.conversation_data(conversation),
+        **data,
         "display_id": conversation.display_id,
         "channel": CHATWOOT_CHANNEL.get(
             conversation.inbox.channel_type, conversation.inbox.channel_type
@@ -75,13 +97,16 @@ def conversation_block(conversation: Conversation, messages: list[dict]) -> dict
             "created_at": iso(contact_inbox.created_at),
             "hmac_verified": False,
         },
-        "labels": [label.title for label in conversation.labels.all()],
+        # A label change's frame has the labels it left; otherwise they are read.
+        "labels": data["labels"]
+        if "labels" in data
+        else [label.title for label in conversation.labels.all()],
         "messages": messages,
         "unread_count": getattr(conversation, "unread_count", 0),
         "first_reply_created_at": iso(conversation.first_reply_at),
-        "snoozed_until": iso(conversation.snoozed_until),
+        "snoozed_until": rails_time(data["snoozed_until"]),
         "contact_last_seen_at": seconds(conversation.contact_last_seen_at),
-        "timestamp": seconds(conversation.last_activity_at),
+        "timestamp": data["last_activity_at"],
         "updated_at": conversation.updated_at.timestamp(),
     }
 
@@ -108,11 +133,19 @@ def _sender(message: Message, conversation: Conversation) -> dict[str, Any] | No
     return None  # automation rules and the system: Chatwoot sends no sender
 
 
-def message_payload(event: events.Event, subscription: str) -> dict[str, Any] | None:
+def sendable(event: events.Event, subscription: str) -> bool:
+    """Decided from the event alone (no query): Chatwoot sends no activity line."""
+    if not subscription.startswith("message_"):
+        return True
     frame = event.data
     name = frame.get("message_type_name") or MESSAGE_TYPE_NAMES.get(frame.get("message_type"))
-    if name not in SENDABLE:
-        return None  # decided from the event: an activity line costs no query
+    return name in SENDABLE
+
+
+def message_payload(event: events.Event, subscription: str) -> dict[str, Any] | None:
+    frame = event.data
+    if not sendable(event, subscription):
+        return None
     message = selectors.payload_message(account_id=event.account_id, message_id=frame["id"])
     conversation = selectors.payload_conversation(
         account_id=event.account_id, conversation_pk=event.conversation_pk
@@ -138,8 +171,8 @@ def conversation_payload(event: events.Event, subscription: str) -> dict[str, An
     if conversation is None:
         return None
     return {
-        **event.data,  # changed_attributes, previous_status
-        **conversation_block(conversation, _messages(conversation)),
+        # The frame (with changed_attributes, previous_status) is the conversation at the event.
+        **conversation_block(conversation, _messages(conversation), at_event=event.data),
         "event": subscription,
         "inbox": brief(conversation.inbox),
         "account": brief(conversation.account),
@@ -151,6 +184,29 @@ def contact_payload(event: events.Event, subscription: str) -> dict[str, Any] | 
     if account is None:
         return None
     return {**event.data, "event": subscription, "avatar": "", "account": brief(account)}
+
+
+def snapshot(event: events.Event) -> dict[str, Any]:
+    """What the delivery task needs to build the event's payload: JSON, and no query to make."""
+    return {
+        "name": event.name,
+        "account_id": event.account_id,
+        "inbox_id": event.inbox_id,
+        "conversation_pk": event.conversation_pk,
+        "data": event.data,
+    }
+
+
+def payload_from(source: dict[str, Any], subscription: str) -> dict[str, Any] | None:
+    """The payload of the event that `snapshot` described."""
+    event = events.Event(
+        name=source["name"],
+        account_id=source["account_id"],
+        data=source["data"],
+        inbox_id=source.get("inbox_id"),
+        conversation_pk=source.get("conversation_pk"),
+    )
+    return payload_for(event, subscription)
 
 
 def payload_for(event: events.Event, subscription: str) -> dict[str, Any] | None:

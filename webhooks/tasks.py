@@ -20,15 +20,29 @@ MAX_RETRIES = 6  # 10 s, 20 s, 40 s … about 10 minutes in all
 
 
 @shared_task(name="webhooks.deliver", bind=True, acks_late=True, max_retries=MAX_RETRIES)
-def deliver(self, webhook_id: int, delivery_id: str, event: str, payload: dict) -> int | None:
+def deliver(
+    self,
+    webhook_id: int,
+    delivery_id: str,
+    event: str,
+    payload: dict | None = None,
+    source: dict | None = None,
+) -> int | None:
     """`delivery_id` is chosen when the event is queued: the same X-Chatwoot-Delivery on every
-    retry, so the receiver can drop a repeat."""
-    from webhooks import services
+    retry, so the receiver can drop a repeat. The first attempt builds the payload from
+    `source` (the event's snapshot, see webhooks.payloads); a retry carries the payload it
+    built, so every attempt posts the same body."""
+    from webhooks import payloads, services
     from webhooks.models import Webhook
 
     webhook = Webhook.objects.filter(pk=webhook_id, active=True).first()
     if webhook is None:
         return None
+    if payload is None:
+        payload = payloads.payload_from(source, event) if source is not None else None
+        if payload is None:
+            logger.info("webhook %s: %s not sent, its object is gone", webhook_id, event)
+            return None
     attempt = self.request.retries + 1
     try:
         delivered = signed.post(
@@ -40,7 +54,11 @@ def deliver(self, webhook_id: int, delivery_id: str, event: str, payload: dict) 
     except signed.TransientWebhookError as exc:
         _record(services, webhook_id, delivery_id, event, attempt, None, str(exc))
         if self.request.retries < MAX_RETRIES:
-            raise self.retry(countdown=10 * 2**self.request.retries) from exc
+            raise self.retry(
+                args=[webhook_id, delivery_id, event, payload, None],
+                kwargs={},
+                countdown=10 * 2**self.request.retries,
+            ) from exc
         return None
     _record(services, webhook_id, delivery_id, event, attempt, delivered.status)
     return delivered.status

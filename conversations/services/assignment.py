@@ -55,7 +55,12 @@ def _set_assignee(
     previous = conversation.assignee
     conversation.assignee = assignee
     conversation.assigned_at = timezone.now() if assignee is not None else None
-    conversation.save(update_fields=["assignee", "assigned_at", "updated_at"])
+    # Unassigned by a rule (or by what a rule set off): whichever drain assigns it later
+    # credits that rule (see Conversation.queue_cause_rule_id).
+    conversation.queue_cause_rule_id = performer.rule_id if assignee is None else None
+    conversation.save(
+        update_fields=["assignee", "assigned_at", "queue_cause_rule_id", "updated_at"]
+    )
     with account_language(conversation.account):
         who = performer_label(performer)
         if assignee is None:
@@ -80,7 +85,7 @@ def _set_assignee(
     )
     if previous is not None and conversation.status == Status.OPEN:
         # The previous assignee has room for one more; an unassigned conversation may now wait.
-        schedule_drain(conversation.inbox_id, conversation=conversation, performer=performer)
+        schedule_drain(conversation.inbox_id)
     return True
 
 
@@ -182,7 +187,10 @@ def conversation_assign_team(
         _set_assignee(conversation, None, performer)
     previous = conversation.team
     conversation.team = team
-    conversation.save(update_fields=["team", "updated_at"])
+    if conversation.assignee_id is None:
+        # Routed (or taken out of a team) while unassigned: it may wait for the queue now.
+        conversation.queue_cause_rule_id = performer.rule_id
+    conversation.save(update_fields=["team", "queue_cause_rule_id", "updated_at"])
     with account_language(account):
         who = performer_label(performer)
         if team is None:
@@ -402,10 +410,13 @@ def assignment_queue_drain(
     *, inbox_id: int, cause_conversation_id: int | None = None, cause_rule_id: int | None = None
 ) -> int:
     """Assigns waiting conversations of an inbox, oldest first, while someone has room.
-    A drain set off by a rule's action on a conversation (see schedule_drain) assigns that one
-    with the rule as its cause, so that rules do not trigger on it; the others it assigns are
-    the queue's own. Returns how many were assigned."""
-    caused = replace(AUTOMATIC, cause_rule_id=cause_rule_id)
+    Whatever set the drain off (an agent coming online, the sweep, another conversation
+    freeing capacity), a conversation that a rule left waiting is assigned with that rule as
+    its cause (`queue_cause_rule_id`), so that rules do not trigger on it; the others are the
+    queue's own. Returns how many were assigned.
+
+    `cause_conversation_id`/`cause_rule_id`: what drain tasks queued before the column existed
+    (migration conversations 0012) carried instead; read only when the column is empty."""
     assigned = 0
     with transaction.atomic():
         inbox = lock_inbox(inbox_id)
@@ -428,7 +439,10 @@ def assignment_queue_drain(
             .order_by("created_at", "pk")
         )
         for conversation in waiting:
-            performer = caused if conversation.pk == cause_conversation_id else AUTOMATIC
+            rule_id = conversation.queue_cause_rule_id
+            if rule_id is None and conversation.pk == cause_conversation_id:
+                rule_id = cause_rule_id
+            performer = AUTOMATIC if rule_id is None else replace(AUTOMATIC, cause_rule_id=rule_id)
             if _auto_assign(conversation, performer, round) is not None:
                 assigned += 1
             if round.exhausted:
@@ -474,19 +488,10 @@ def unassign_departed(*, account_id: int, inbox_id: int, user_ids: list[int]) ->
     return len(departed)
 
 
-def schedule_drain(
-    inbox_id: int,
-    *,
-    conversation: Conversation | None = None,
-    performer: Performer | None = None,
-) -> None:
-    """Drains the inbox's queue after the commit. When `performer` is (or was set off by) a rule
-    acting on `conversation`, the drain carries the rule as the cause of that conversation's
-    assignment."""
+def schedule_drain(inbox_id: int) -> None:
+    """Drains the inbox's queue after the commit. A conversation that a rule left waiting
+    carries the rule itself (`queue_cause_rule_id`, written in the rule's transaction), so this
+    drain and any other credit it as the cause of the assignment."""
     from conversations.tasks import drain_assignment_queue
 
-    rule_id = performer.rule_id if performer is not None else None
-    if conversation is not None and rule_id is not None:
-        enqueue_on_commit(drain_assignment_queue, inbox_id, conversation.pk, rule_id)
-    else:
-        enqueue_on_commit(drain_assignment_queue, inbox_id)
+    enqueue_on_commit(drain_assignment_queue, inbox_id)

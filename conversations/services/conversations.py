@@ -315,10 +315,20 @@ def conversation_status_set(
     conversation.snoozed_until = snoozed_until if status == Status.SNOOZED else None
     if status == Status.RESOLVED:
         conversation.waiting_since = None
+    if not conversation.assignee_id:
+        # Opened (or put aside) unassigned: a rule behind it is the cause of the assignment
+        # that the queue later makes (see Conversation.queue_cause_rule_id).
+        conversation.queue_cause_rule_id = performer.rule_id
     try:
         with transaction.atomic():
             conversation.save(
-                update_fields=["status", "snoozed_until", "waiting_since", "updated_at"]
+                update_fields=[
+                    "status",
+                    "snoozed_until",
+                    "waiting_since",
+                    "queue_cause_rule_id",
+                    "updated_at",
+                ]
             )
     except IntegrityError as exc:
         # A new conversation of the same contact opened between the check above and now.
@@ -343,7 +353,7 @@ def conversation_status_set(
         # A conversation leaving "open" frees its agent's capacity in the inbox.
         schedule_drain(conversation.inbox_id)
     if status == Status.OPEN and not conversation.assignee_id:
-        schedule_drain(conversation.inbox_id, conversation=conversation, performer=performer)
+        schedule_drain(conversation.inbox_id)
     return conversation
 
 

@@ -16,6 +16,7 @@ from django.db import OperationalError, close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts import services as account_services
+from accounts.models import AccountUser
 from automations import actions, selectors
 from automations import services as rule_services
 from automations import tasks as rule_tasks
@@ -328,6 +329,173 @@ class TestNoLoops:
             customer_writes()
             assert len(notes(conversation)) == engine.LOOP_LIMIT + 1
             assert AutomationRule.objects.get(pk=note.pk).consecutive_errors == 0
+
+
+class TestNoLoopsAfterWaiting:
+    """A rule that left a conversation waiting (unassigned, opened, routed to a team nobody
+    could take) is the cause of the assignment that ends the wait, whichever drain makes it:
+    its own, an agent coming online, the minute sweep. Rules do not run on that assignment."""
+
+    PEOPLE = ("secretaria", "comercial1", "comercial2", "comercial3")
+
+    @pytest.fixture
+    def left_waiting(
+        self, account, admin, scenario, rule, open_new, django_capture_on_commit_callbacks
+    ):
+        """Sofia has the conversation (round robin); a person marks it urgent, the rule
+        unassigns it, and nobody is online to take it: it waits, unassigned."""
+        conversation = open_new()
+        assert conversation.assignee == scenario["secretaria"]
+        unassign = rule(
+            "conversation_updated",
+            name="Urgentes para a fila",
+            conditions=[
+                {
+                    "attribute_key": "priority",
+                    "filter_operator": "equal_to",
+                    "values": ["urgent"],
+                    "query_operator": "and",
+                },
+                {"attribute_key": "assignee_id", "filter_operator": "is_present"},
+            ],
+            actions=[{"action_name": "assign_agent", "action_params": ["nil"]}],
+        )
+        AccountUser.objects.filter(pk__in=[scenario[k].pk for k in self.PEOPLE]).update(
+            availability="offline"
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.conversation_priority_set(
+                account=account, actor=admin, conversation=conversation, priority="urgent"
+            )
+        conversation.refresh_from_db()
+        assert conversation.assignee is None
+        assert AutomationRun.objects.filter(rule=unassign, matched=True).count() == 1
+        return conversation, unassign
+
+    @staticmethod
+    def lines(conversation) -> list[str]:
+        return list(
+            Message.objects.filter(conversation=conversation, message_type="activity")
+            .order_by("pk")
+            .values_list("content", flat=True)
+        )
+
+    WAIT = [
+        "Conversa atribuída a Sofia Secretária por Automação",
+        "Prioridade definida como Urgente por Ana Administradora",
+        "Atribuição da conversa removida por Automação (Urgentes para a fila)",
+    ]
+
+    def test_an_agent_coming_online_takes_it_and_the_rule_does_not_run_again(
+        self, account, scenario, left_waiting, django_capture_on_commit_callbacks
+    ):
+        conversation, unassign = left_waiting
+        with django_capture_on_commit_callbacks(execute=True):
+            account_services.availability_set(
+                account=account, membership=scenario["comercial1"], availability="online"
+            )
+        conversation.refresh_from_db()
+        assert conversation.assignee == scenario["comercial1"]
+        # Without the rule as the cause, the rule would unassign Carlos again (and again).
+        assert AutomationRun.objects.filter(rule=unassign).count() == 1
+        assert self.lines(conversation) == [
+            *self.WAIT,
+            "Conversa atribuída a Carlos Comercial por Automação",
+        ]
+
+    def test_the_minute_sweep_takes_it_and_the_rule_does_not_run_again(
+        self, scenario, left_waiting, django_capture_on_commit_callbacks
+    ):
+        conversation, unassign = left_waiting
+        # Carlos came online while Redis was away: no drain was queued, the sweep is the net.
+        AccountUser.objects.filter(pk=scenario["comercial1"].pk).update(availability="online")
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.sweep()["queues"] == 1
+        conversation.refresh_from_db()
+        assert conversation.assignee == scenario["comercial1"]
+        assert AutomationRun.objects.filter(rule=unassign).count() == 1
+        assert self.lines(conversation) == [
+            *self.WAIT,
+            "Conversa atribuída a Carlos Comercial por Automação",
+        ]
+
+    def test_a_persons_assignment_afterwards_triggers_rules(
+        self, account, admin, scenario, left_waiting, django_capture_on_commit_callbacks
+    ):
+        conversation, unassign = left_waiting
+        with django_capture_on_commit_callbacks(execute=True):
+            services.conversation_assign_agent(
+                account=account,
+                actor=admin,
+                conversation=conversation,
+                assignee=scenario["comercial2"],
+            )
+        conversation.refresh_from_db()
+        assert conversation.assignee is None  # the rule heard of it, and acted again
+        assert AutomationRun.objects.filter(rule=unassign, matched=True).count() == 2
+        assert self.lines(conversation) == [
+            *self.WAIT,
+            "Conversa atribuída a Camila Comercial por Ana Administradora",
+            "Atribuição da conversa removida por Automação (Urgentes para a fila)",
+        ]
+
+    def test_once_a_person_reopens_it_the_queues_assignment_triggers_rules(
+        self, account, admin, scenario, left_waiting, django_capture_on_commit_callbacks
+    ):
+        """The wait is the person's now, not the rule's: rules hear of its end."""
+        conversation, unassign = left_waiting
+        for status in ("pending", "open"):
+            with django_capture_on_commit_callbacks(execute=True):
+                services.conversation_status_set(
+                    account=account, actor=admin, conversation=conversation, status=status
+                )
+        with django_capture_on_commit_callbacks(execute=True):
+            account_services.availability_set(
+                account=account, membership=scenario["comercial1"], availability="online"
+            )
+        conversation.refresh_from_db()
+        # The queue gave it to Carlos, the rule unassigned him, and its own drain gave it back
+        # to Carlos with the rule as the cause.
+        assert conversation.assignee == scenario["comercial1"]
+        assert AutomationRun.objects.filter(rule=unassign, matched=True).count() == 2
+        assert self.lines(conversation)[-3:] == [
+            "Conversa atribuída a Carlos Comercial por Automação",
+            "Atribuição da conversa removida por Automação (Urgentes para a fila)",
+            "Conversa atribuída a Carlos Comercial por Automação",
+        ]
+
+    def test_a_rule_that_routed_to_a_team_nobody_could_take_does_not_run_again(
+        self, account, admin, scenario, rule, open_new, django_capture_on_commit_callbacks
+    ):
+        conversation = open_new()
+        route = rule(
+            "conversation_updated",
+            name="Urgente para Comercial",
+            conditions=[
+                {"attribute_key": "priority", "filter_operator": "equal_to", "values": ["urgent"]}
+            ],
+            actions=[
+                {"action_name": "assign_team", "action_params": [scenario["sales"].pk]},
+                {"action_name": "add_private_note", "action_params": ["Urgente: Comercial"]},
+            ],
+        )
+        AccountUser.objects.filter(pk__in=[scenario[k].pk for k in self.PEOPLE]).update(
+            availability="offline"
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.conversation_priority_set(
+                account=account, actor=admin, conversation=conversation, priority="urgent"
+            )
+        conversation.refresh_from_db()
+        assert (conversation.team, conversation.assignee) == (scenario["sales"], None)
+        with django_capture_on_commit_callbacks(execute=True):
+            account_services.availability_set(
+                account=account, membership=scenario["comercial3"], availability="online"
+            )
+        conversation.refresh_from_db()
+        assert conversation.assignee == scenario["comercial3"]
+        assert notes(conversation) == ["Urgente: Comercial"]  # once
+        assert AutomationRun.objects.filter(rule=route).count() == 1
 
 
 class TestFailures:

@@ -159,6 +159,36 @@ def test_post_a_message_takes_eight_queries(
     assert Message.objects.filter(conversation=conversation, content="Tudo certo").exists()
 
 
+def test_an_active_webhook_adds_nothing_to_posting_a_message(
+    sofia_api, account, inbox, new_conversation, queued, counted, monkeypatch
+):
+    """The same eight statements with a webhook that takes the message: the commit only looks
+    up (in the cache) which webhooks take it and queues each one's delivery task with the
+    event's snapshot; the task builds the payload."""
+    from webhooks.models import Webhook
+    from webhooks.selectors import forget_active, targets_for
+
+    hook = Webhook.objects.create(
+        account=account, url="https://crm.example/hook", subscriptions=["message_created"]
+    )
+    forget_active(account.pk)
+    targets_for(account_id=account.pk, inbox_id=None, subscription="message_created")  # warm
+    monkeypatch.setattr(
+        "webhooks.listeners.enqueue", lambda task, *args: queued.append((task.name, args))
+    )
+    conversation = new_conversation()
+    MessageFactory(conversation=conversation)
+    path = url(account, f"conversations/{conversation.display_id}/messages")
+    with counted(8 + SAVEPOINT_PAIR):
+        response = sofia_api.post(path, {"content": "Tudo certo"}, format="json")
+    assert response.status_code == 200, response.content
+    (delivery,) = [args for name, args in queued if name == "webhooks.deliver"]
+    webhook_id, _delivery_id, event, payload, source = delivery
+    assert (webhook_id, event, payload) == (hook.pk, "message_created", None)
+    assert source["conversation_pk"] == conversation.pk
+    assert source["data"]["id"] == response.json()["id"]
+
+
 def test_another_accounts_conversation_is_not_found_on_the_lean_path(
     sofia_api, account, other_account
 ):

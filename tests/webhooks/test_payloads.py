@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from celery.exceptions import Retry
 
 from conversations import services as conversation_services
 from conversations.models import Attachment, Message, Status
@@ -219,8 +220,86 @@ class TestContacts:
         assert body["account"] == {"id": account.pk, "name": account.name}
 
 
+class TestBuiltInTheDeliveryTask:
+    """The commit queues the event's snapshot; the delivery task builds the payload from it:
+    the object's own fields as they were at the event, Chatwoot's extras as they are when the
+    task runs."""
+
+    @pytest.fixture
+    def queued(self, monkeypatch):
+        """The delivery tasks the commits queue, kept to run later (as a busy worker would)."""
+        calls: list[tuple] = []
+        monkeypatch.setattr(
+            "webhooks.listeners.enqueue", lambda task, *args: calls.append((task, args))
+        )
+        return calls
+
+    @staticmethod
+    def run(call, **options):
+        task, args = call
+        return task.apply(args=args, **options)
+
+    def test_a_conversation_changed_again_before_the_task_runs_is_sent_as_it_was(
+        self, account, admin, conversation, hook, receiver, on_commit, queued
+    ):
+        with on_commit():
+            conversation_services.conversation_status_set(
+                account=account, actor=admin, conversation=conversation, status=Status.RESOLVED
+            )
+        resolved = [c for c in queued if c[1][2] == "conversation_status_changed"]
+        assert [c[1][3] for c in resolved] == [None]  # nothing built on the commit
+        with on_commit():
+            conversation_services.conversation_status_set(
+                account=account, actor=admin, conversation=conversation, status=Status.OPEN
+            )
+        reopened = [c for c in queued if c[1][2] == "conversation_status_changed"][1:]
+        for call in (*resolved, *reopened):
+            self.run(call)
+        first, second = received(receiver, "conversation_status_changed")
+        assert set(first) >= CONVERSATION_FIELDS
+        assert first["status"] == "resolved"
+        assert first["changed_attributes"] == [
+            {"status": {"previous_value": "open", "current_value": "resolved"}}
+        ]
+        assert second["status"] == "open"
+
+    def test_a_message_whose_conversation_is_gone_when_the_task_runs_is_not_sent(
+        self, account, admin, conversation, hook, receiver, on_commit, queued
+    ):
+        with on_commit():
+            conversation_services.message_send(
+                account=account, actor=admin, conversation=conversation, content="Olá"
+            )
+        (call,) = [c for c in queued if c[1][2] == "message_created"]
+        conversation.delete()
+        assert self.run(call).get() is None
+        assert receiver.received == []
+
+    def test_a_retry_posts_the_body_the_first_attempt_built(
+        self, account, admin, conversation, hook, receiver, on_commit, queued
+    ):
+        with on_commit():
+            conversation_services.message_send(
+                account=account, actor=admin, conversation=conversation, content="Olá"
+            )
+        (call,) = [c for c in queued if c[1][2] == "message_created"]
+        receiver.fail = 1
+        with pytest.raises(Retry) as retry:
+            self.run(call, retries=0, throw=True).get()
+        with on_commit():  # changed between the attempts
+            conversation_services.conversation_labels_set(
+                account=account, actor=admin, conversation=conversation, titles=["vip"]
+            )
+        assert retry.value.sig.apply(retries=1).get() == 200
+        first, second = (r["body"] for r in receiver.received)
+        assert first == second
+        assert json.loads(second)["conversation"]["labels"] == []
+        (header,) = {r["headers"]["X-Chatwoot-Delivery"] for r in receiver.received}
+        assert header == call[1][1]
+
+
 class TestQueries:
-    """Each payload is built in a fixed number of queries (once per event, for all webhooks)."""
+    """Each payload is built in a fixed number of queries (in the delivery task)."""
 
     @staticmethod
     def recorded(action, committed) -> list[events.Event]:
