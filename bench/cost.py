@@ -193,7 +193,6 @@ def main() -> None:
     if args.flat:
         import cProfile
         import pstats
-        import time
 
         fn = endpoints[args.flat]
         for _ in range(20):

@@ -45,3 +45,16 @@ def instance_from_row(model, values, connection):
         for convert in converters:
             values[index] = convert(values[index], column, connection)
     return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
+def instances_from_row(row, *models):
+    """The instances of `models`, in that order, from a row of their `columns_of` one after
+    the other: the first, and a list of the others (None for an outer join's empty part)."""
+    from django.db import connection
+
+    found = []
+    rest = tuple(row)
+    for model in models:
+        found.append(instance_from_row(model, rest, connection))
+        rest = rest[len(model._meta.concrete_fields) :]
+    return found[0], found[1:]
