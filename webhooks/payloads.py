@@ -14,7 +14,9 @@ the request or task that did pays nothing for it. What travels in the task is th
 
 - what the frame carries is as it was at the event: a message's own fields, a conversation's
   status, priority, assignee, team, attributes and `changed_attributes` (and the labels of a
-  label change), a contact's fields;
+  label change), a contact's fields — but `conversation_created` is the conversation as read
+  when the task runs: its frame is made as the row is inserted, before what the rest of its
+  transaction sets (a pending status, a forward's team and assignee, a WhatsApp referral);
 - what Chatwoot adds on top is read when the task runs, as Chatwoot's own jobs read it: the
   conversation block of a message, the block's contact inbox, labels, last chat message
   (`messages`), unread count, `can_reply` and `updated_at`, the sender's details, the inbox's
@@ -170,9 +172,13 @@ def conversation_payload(event: events.Event, subscription: str) -> dict[str, An
     )
     if conversation is None:
         return None
+    # The frame (with changed_attributes, previous_status) is the conversation at the event —
+    # except at its creation: that frame is made as the row is inserted, before the rest of its
+    # transaction (a pending status, the forward's team and assignee, a WhatsApp referral), so
+    # the conversation as committed is read instead.
+    at_event = None if event.name == conversation_events.CONVERSATION_CREATED else event.data
     return {
-        # The frame (with changed_attributes, previous_status) is the conversation at the event.
-        **conversation_block(conversation, _messages(conversation), at_event=event.data),
+        **conversation_block(conversation, _messages(conversation), at_event=at_event),
         "event": subscription,
         "inbox": brief(conversation.inbox),
         "account": brief(conversation.account),

@@ -7,6 +7,7 @@ import logging
 
 from celery import shared_task
 from django.core.mail import send_mail
+from django.db import InterfaceError, OperationalError
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -39,7 +40,24 @@ def deliver(
     if webhook is None:
         return None
     if payload is None:
-        payload = payloads.payload_from(source, event) if source is not None else None
+        if source is None or source.get("account_id") != webhook.account_id:
+            # Fail closed: an event is only ever sent to its own account's webhooks.
+            logger.error("webhook %s: %s not sent, no event of its account", webhook_id, event)
+            return None
+        try:
+            payload = payloads.payload_from(source, event)
+        except (OperationalError, InterfaceError) as exc:
+            # The database was away while the payload was read: not the receiver's fault, and
+            # not lost — built again on the retry.
+            if self.request.retries < MAX_RETRIES:
+                raise self.retry(countdown=10 * 2**self.request.retries) from exc
+            _record(services, webhook_id, delivery_id, event, 1, None, f"not built: {exc}"[:500])
+            raise
+        except Exception as exc:
+            # A payload that cannot be built is shown among the webhook's deliveries, not lost
+            # in a log.
+            _record(services, webhook_id, delivery_id, event, 1, None, f"not built: {exc}"[:500])
+            raise
         if payload is None:
             logger.info("webhook %s: %s not sent, its object is gone", webhook_id, event)
             return None

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 from celery.exceptions import Retry
+from django.db import OperationalError
 
 from conversations import services as conversation_services
 from conversations.models import Attachment, Message, Status
@@ -24,7 +25,7 @@ from tests.factories import (
 )
 from tests.webhooks.conftest import verifies
 from webhooks import payloads
-from webhooks.models import SUBSCRIPTIONS, Webhook
+from webhooks.models import SUBSCRIPTIONS, Webhook, WebhookDelivery
 from webhooks.selectors import forget_active
 
 pytestmark = pytest.mark.django_db
@@ -263,6 +264,26 @@ class TestBuiltInTheDeliveryTask:
         ]
         assert second["status"] == "open"
 
+    def test_a_conversation_created_pending_is_sent_as_its_transaction_left_it(
+        self, account, admin, hook, receiver, on_commit, queued
+    ):
+        """The creation's frame is made as the row is inserted; the pending status (and what
+        else the creating transaction sets) comes after it: the payload reads the row."""
+        inbox = InboxFactory(account=account, name="Integração")
+        with on_commit():
+            created = conversation_services.conversation_create(
+                account=account,
+                actor=admin,
+                inbox=inbox,
+                contact=ContactInboxFactory(inbox=inbox).contact,
+                status=Status.PENDING,
+            )
+        for call in [c for c in queued if c[1][2] == "conversation_created"]:
+            self.run(call)
+        (sent,) = received(receiver, "conversation_created")
+        assert sent["id"] == created.display_id
+        assert sent["status"] == "pending"
+
     def test_a_message_whose_conversation_is_gone_when_the_task_runs_is_not_sent(
         self, account, admin, conversation, hook, receiver, on_commit, queued
     ):
@@ -296,6 +317,57 @@ class TestBuiltInTheDeliveryTask:
         assert json.loads(second)["conversation"]["labels"] == []
         (header,) = {r["headers"]["X-Chatwoot-Delivery"] for r in receiver.received}
         assert header == call[1][1]
+
+    def test_a_payload_the_database_could_not_read_is_built_again_on_the_retry(
+        self, account, admin, conversation, hook, receiver, on_commit, queued, monkeypatch
+    ):
+        with on_commit():
+            conversation_services.message_send(
+                account=account, actor=admin, conversation=conversation, content="Olá"
+            )
+        (call,) = [c for c in queued if c[1][2] == "message_created"]
+        real = payloads.payload_from
+        monkeypatch.setattr(
+            payloads, "payload_from", lambda *a: (_ for _ in ()).throw(OperationalError("away"))
+        )
+        with pytest.raises(Retry) as retry:
+            self.run(call, retries=0, throw=True).get()
+        assert receiver.received == []
+        monkeypatch.setattr(payloads, "payload_from", real)
+        assert retry.value.sig.apply(retries=1).get() == 200
+        (sent,) = received(receiver, "message_created")
+        assert sent["content"] == "Olá"
+
+    def test_a_payload_that_cannot_be_built_is_recorded_among_the_deliveries(
+        self, account, admin, conversation, hook, receiver, on_commit, queued, monkeypatch
+    ):
+        with on_commit():
+            conversation_services.message_send(
+                account=account, actor=admin, conversation=conversation, content="Olá"
+            )
+        (call,) = [c for c in queued if c[1][2] == "message_created"]
+        monkeypatch.setattr(
+            payloads, "payload_from", lambda *a: (_ for _ in ()).throw(KeyError("snoozed_until"))
+        )
+        with pytest.raises(KeyError):
+            self.run(call, retries=0, throw=True).get()
+        (delivery,) = WebhookDelivery.objects.filter(webhook=hook)
+        assert delivery.status_code is None and "not built" in delivery.error
+
+    def test_an_event_of_another_account_is_never_sent(
+        self, account, admin, conversation, hook, receiver, on_commit, queued, other_account
+    ):
+        with on_commit():
+            conversation_services.message_send(
+                account=account, actor=admin, conversation=conversation, content="Olá"
+            )
+        (call,) = [c for c in queued if c[1][2] == "message_created"]
+        task, (_own, delivery_id, event, payload, source) = call
+        foreign = Webhook.objects.create(
+            account=other_account, url=receiver.url, subscriptions=SUBSCRIPTIONS
+        )
+        assert task.apply(args=(foreign.pk, delivery_id, event, payload, source)).get() is None
+        assert receiver.received == []
 
 
 class TestQueries:
