@@ -393,7 +393,9 @@ def event_claim(*, event_id: int, at: datetime | None = None) -> Claimed | None:
         if channel is not None:
             channel.inbox = instance_from_row(Inbox, rest, connection)
             rest = rest[len(Inbox._meta.concrete_fields) :]
-            channel.account = channel.inbox.account = instance_from_row(Account, rest, connection)
+            channel.account = instance_from_row(Account, rest, connection)
+            if channel.inbox.account_id == channel.account_id:  # always; never assumed
+                channel.inbox.account = channel.account
     else:
         channel = (
             WhatsAppChannel.objects.select_related("inbox", "account")

@@ -62,9 +62,10 @@ def inbound_message(
     and whether it is new; a redelivered provider id changes nothing.
 
     A new contact's first message makes its contact, conversation and message in one
-    transaction without savepoints: should another delivery make the same contact (or store
-    the same message) at the same moment, the unique index stops this one, whose transaction
-    is rolled back and run again — it then finds what the other one made."""
+    transaction (a savepoint when the caller has one open) with no savepoint inside it: should
+    another delivery make the same contact (or store the same message) at the same moment, the
+    unique index stops this one, whose transaction is rolled back and run again — it then finds
+    what the other one made."""
     for attempt in range(2):
         try:
             return _inbound_message(

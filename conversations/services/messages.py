@@ -372,8 +372,11 @@ def message_receive(
                 created_at=incoming.created_at or now,
             )
             _attach(message, incoming.attachments)
-            if not (conversation_locked and getattr(conversation, "touched_by_incoming", False)):
-                # (A conversation created for this message was inserted as it leaves it.)
+            if conversation_locked and getattr(conversation, "touched_by_incoming", False):
+                # Created for this message, and inserted as the message leaves it: no second
+                # write (once: for this first message only).
+                conversation.touched_by_incoming = False
+            else:
                 _touch(
                     conversation,
                     now,

@@ -37,7 +37,7 @@ def instance_from_row(model, values, connection):
     it reads (JSON, encrypted and other custom fields); None for an outer join's empty row."""
     fields = model._meta.concrete_fields
     values = list(values[: len(fields)])
-    if values[0] is None:  # the primary key of a LEFT JOIN that found nothing
+    if values[fields.index(model._meta.pk)] is None:  # a LEFT JOIN that found nothing
         return None
     for index, field in enumerate(fields):
         column = field.get_col(model._meta.db_table)

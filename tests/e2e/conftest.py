@@ -58,9 +58,13 @@ def live_server_url(e2e_server):
 def _wait_until_served(server, within: float = 10.0) -> None:
     """Until the live server has no connection open and no request or socket handler running:
     a page closed at the end of a test still has its last requests and its websocket's
-    disconnect (presence goes offline) in flight, and the database flush that follows would
-    deadlock with their writes."""
+    disconnect (presence goes offline) in flight, the webhook's publisher thread may still hand
+    deliveries on, and the database flush that follows would deadlock with their writes."""
+    from whatsapp import publisher
+
     deadline = time.monotonic() + within
+    # The webhook's publisher thread hands stored deliveries on outside any request.
+    publisher.wait_until_idle(within)
     state = server.server_state
     while state.connections or any(not task.done() for task in list(state.tasks)):
         if time.monotonic() > deadline:
@@ -108,8 +112,9 @@ def _site_url_is_the_live_server(settings, request):
         yield
         return
     settings.SITE_URL = request.getfixturevalue("live_server_url")
+    server = request.getfixturevalue("e2e_server")
     yield
-    _wait_until_served(request.getfixturevalue("e2e_server"))
+    _wait_until_served(server)
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ pressed is then gone, and the browser's click lands nowhere)."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from playwright.sync_api import expect
 
@@ -96,6 +98,40 @@ def test_a_list_refresh_while_the_conversation_loads_does_not_cancel_it(live_ser
     expect(page.locator("#conversation-pane")).to_contain_text("João Lima")
     expect(page.locator(".conv-row.active")).to_contain_text("João Lima")
     assert page.evaluate("window.__noReload") is True
+    expect(page.locator("[data-workspace]")).to_have_attribute("data-pane-requests", "0")
+
+
+def test_a_row_click_replaced_while_its_row_is_gone_leaves_no_request_behind(
+    live_server_url, new_page
+):
+    """Maria's answer is held; the list re-renders (her row's link is gone); João's row is
+    clicked, which aborts hers. htmx's events of that abort fire on the detached link and
+    reach nobody: the workspace must still know no pane request is left in flight, or it holds
+    every live refresh of the open thread back (to a 3-second fallback)."""
+    _two_conversations("Clique Ltda")
+    page = _workspace(live_server_url, new_page)
+    held = []
+
+    def hold_marias(route):
+        if not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/_pane/**", hold_marias)
+    page.locator(".conv-row", has_text="Maria Souza").get_by_role("link").click()
+    for _ in range(100):  # the click's request reaches the route
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert page.evaluate(RELOAD_LIST)
+    page.locator(".conv-row", has_text="João Lima").get_by_role("link").click()
+    expect(page.locator("#conversation-pane")).to_contain_text("João Lima")
+    expect(page.locator("[data-workspace]")).to_have_attribute("data-pane-requests", "0")
+    with contextlib.suppress(Exception):  # aborted by the browser already
+        held[0].continue_()
+    page.unroute("**/_pane/**")
+    expect(page.locator("#conversation-pane")).to_contain_text("João Lima")
 
 
 CLICK_RIGHT_AFTER_THE_SWAP = """() => new Promise((done) => {
@@ -125,3 +161,31 @@ def test_a_row_clicked_right_after_the_list_swapped_opens_in_place(live_server_u
     assert page.evaluate(CLICK_RIGHT_AFTER_THE_SWAP) is True  # htmx took the click
     expect(page.locator("#conversation-pane .thread")).to_be_visible()
     assert page.evaluate("window.__noReload") is True
+
+
+def test_a_slow_answer_for_the_previous_conversation_does_not_replace_the_one_opened(
+    live_server_url, new_page
+):
+    """Maria is open; her "Resolver" is slow (held here); João's row is clicked and opens.
+    Maria's answer then arrives: it must not replace João on the screen (she is resolved all
+    the same — the list shows it)."""
+    _two_conversations("Clique Ltda")
+    page = _workspace(live_server_url, new_page)
+    page.locator(".conv-row", has_text="Maria Souza").get_by_role("link").click()
+    expect(page.locator(".pane-header h1")).to_have_text("Maria Souza")
+    held = []
+    page.route("**/status/**", lambda route: held.append(route))
+    page.get_by_role("button", name="Resolver").click()
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1
+    page.locator(".conv-row", has_text="João Lima").get_by_role("link").click()
+    expect(page.locator(".pane-header h1")).to_have_text("João Lima")
+    with page.expect_response("**/status/**"):
+        held[0].continue_()
+    page.unroute("**/status/**")
+    expect(page.locator("[data-workspace]")).to_have_attribute("data-pane-requests", "0")
+    expect(page.locator(".pane-header h1")).to_have_text("João Lima")
+    expect(page.locator(".conv-row.active")).to_contain_text("João Lima")

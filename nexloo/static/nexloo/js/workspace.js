@@ -49,6 +49,7 @@
 
   function refreshOpenPane() {
     clearTimeout(timers.paneFallback);
+    timers.paneFallback = null;
     paneDirty = false;
     refresh("#conversation-pane #messages");
     refresh("#conversation-pane .pane-header");
@@ -60,35 +61,59 @@
       return;
     }
     paneDirty = true;
-    // Should the pane's request never report back (aborted), the refresh still happens.
-    clearTimeout(timers.paneFallback);
+    // Should the pane's request never report back, the refresh still happens (armed once: a
+    // stream of frames must not keep pushing it back).
+    if (timers.paneFallback) return;
     timers.paneFallback = setTimeout(() => {
       paneRequests.clear();
+      showPaneRequests();
       refreshOpenPane();
     }, 3000);
   }
 
-  function paneDone(event) {
-    if (!paneRequests.delete(event.detail.xhr)) return; // settle fires once per settled element
-    if (!paneRequests.size && paneDirty) refreshOpenPane();
+  // How many are in flight, on the page for the browser tests (data-pane-requests).
+  const showPaneRequests = () => (root.dataset.paneRequests = String(paneRequests.size));
+
+  function paneDone(xhr) {
+    if (!paneRequests.delete(xhr)) return; // settle fires once per settled element
+    showPaneRequests();
+    if (!paneRequests.size) {
+      clearTimeout(timers.paneFallback);
+      timers.paneFallback = null;
+      if (paneDirty) refreshOpenPane();
+    }
   }
 
+  // The latest conversation the pane was asked for: by a row, or by a form of the open one.
+  let paneAskedFor = null;
+
   document.body.addEventListener("htmx:beforeRequest", (event) => {
-    if (paneRequest(event)) paneRequests.add(event.detail.xhr);
+    if (!paneRequest(event)) return;
+    const xhr = event.detail.xhr;
+    paneRequests.add(xhr);
+    showPaneRequests();
+    const row = event.detail.elt.closest && event.detail.elt.closest(".conv-row");
+    paneAskedFor = row ? Number(row.dataset.conversation) : openId();
+    // The row that asked may be gone by the time its answer comes (the list re-renders all the
+    // time), and htmx's events on a detached element reach nobody: the request's own end is
+    // heard here. A swapped answer is done at its settle (below); these are the others.
+    for (const name of ["abort", "error", "timeout"]) xhr.addEventListener(name, () => paneDone(xhr));
+    xhr.addEventListener("load", () => {
+      if (xhr.status < 200 || xhr.status >= 300 || !xhr.responseText) paneDone(xhr);
+    });
+  });
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    // An answer for a conversation other than the one asked for last (a slow "Resolver" of the
+    // previous one, after a row was clicked) would replace what the person opened since.
+    if (!paneRequest(event) || !event.detail.shouldSwap || paneAskedFor === null) return;
+    const match = /data-pane="(\d+)"/.exec(event.detail.serverResponse || "");
+    if (match && Number(match[1]) !== paneAskedFor) {
+      event.detail.shouldSwap = false;
+      paneDone(event.detail.xhr);
+    }
   });
   document.body.addEventListener("htmx:afterSettle", (event) => {
-    if (paneRequest(event)) paneDone(event);
-  });
-  for (const name of ["htmx:abort", "htmx:sendError", "htmx:timeout"]) {
-    document.body.addEventListener(name, (event) => {
-      if (paneRequest(event)) paneDone(event);
-    });
-  }
-  document.body.addEventListener("htmx:afterRequest", (event) => {
-    // No swap follows a failed request or an empty answer: settle never comes for it.
-    if (paneRequest(event) && (!event.detail.successful || !event.detail.xhr.responseText)) {
-      paneDone(event);
-    }
+    if (paneRequest(event)) paneDone(event.detail.xhr);
   });
 
   const refreshList = () => refresh("#conversation-list");
