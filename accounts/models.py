@@ -8,6 +8,7 @@ and invitation links are stored hashed: the clear value is shown once, when it i
 from __future__ import annotations
 
 import hashlib
+from typing import Self
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -16,7 +17,7 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
-from nexloo.core.tenancy import TenantModel
+from nexloo.core.tenancy import TenantModel, TenantQuerySet
 
 
 def hash_secret(value: str) -> str:
@@ -125,6 +126,18 @@ class Availability(models.TextChoices):
     OFFLINE = "offline", _("Offline")
 
 
+def accepted_q(prefix: str = "") -> models.Q:
+    """Memberships whose person accepted the invitation: a pending one gives no access, takes no
+    work and is told nothing yet. `prefix` reaches the membership from another model
+    (`"account_users__"`), inside the same `filter()` as the other conditions on it."""
+    return models.Q(**{f"{prefix}accepted_at__isnull": False})
+
+
+class AccountUserQuerySet(TenantQuerySet):
+    def accepted(self) -> Self:
+        return self.filter(accepted_q())
+
+
 class AccountUser(TenantModel):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_users")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
@@ -150,6 +163,8 @@ class AccountUser(TenantModel):
     # Heartbeat of the person's open browsers. With `auto_offline`, someone whose browsers have
     # all been closed for PRESENCE_TIMEOUT counts as offline, whatever `availability` says.
     last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccountUserQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("agent")
@@ -268,11 +283,13 @@ __all__ = [
     "AccessToken",
     "Account",
     "AccountUser",
+    "AccountUserQuerySet",
     "Availability",
     "Invitation",
     "Language",
     "PlatformApp",
     "Role",
     "User",
+    "accepted_q",
     "hash_secret",
 ]

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts import events as account_events
-from accounts.models import AccountUser, Availability
+from accounts.models import AccountUser, Availability, accepted_q
 
 PRESENCE_TIMEOUT = timedelta(seconds=60)
 HEARTBEAT_WRITE_INTERVAL = timedelta(seconds=20)
@@ -25,11 +25,13 @@ SWEEP_INTERVAL = timedelta(seconds=30)
 def available_q(at: datetime, prefix: str = "") -> Q:
     """People who can take work at `at`: online, and (with auto_offline) seen recently. Someone
     who has not accepted their invitation yet takes none, whatever their availability says."""
-    return Q(
-        **{f"{prefix}availability": Availability.ONLINE, f"{prefix}accepted_at__isnull": False}
-    ) & (
-        Q(**{f"{prefix}auto_offline": False})
-        | Q(**{f"{prefix}last_seen_at__gte": at - PRESENCE_TIMEOUT})
+    return (
+        Q(**{f"{prefix}availability": Availability.ONLINE})
+        & accepted_q(prefix)
+        & (
+            Q(**{f"{prefix}auto_offline": False})
+            | Q(**{f"{prefix}last_seen_at__gte": at - PRESENCE_TIMEOUT})
+        )
     )
 
 

@@ -17,22 +17,30 @@ from django.db.models import (
     When,
 )
 
-from accounts.models import AccessToken, Account, AccountUser, PlatformApp, Role, User, hash_secret
+from accounts.models import (
+    AccessToken,
+    Account,
+    AccountUser,
+    PlatformApp,
+    Role,
+    User,
+    accepted_q,
+    hash_secret,
+)
 from nexloo.core.db import columns_of, instances_from_row
 from nexloo.core.tenancy import get_or_not_found
 
 
 def membership_get(*, user: User, account_id: int | str) -> AccountUser:
     """The user's membership in an account; NotFound when they have none (or it doesn't exist)."""
-    memberships = AccountUser.objects.select_related("account", "user").filter(
-        user=user, accepted_at__isnull=False
-    )
+    memberships = AccountUser.objects.accepted().select_related("account", "user").filter(user=user)
     return get_or_not_found(memberships, account_id=account_id)
 
 
 def memberships_of(*, user: User) -> QuerySet[AccountUser]:
     return (
-        AccountUser.objects.filter(user=user, accepted_at__isnull=False)
+        AccountUser.objects.accepted()
+        .filter(user=user)
         .select_related("account")
         .order_by("account__name")
     )
@@ -51,7 +59,7 @@ def shown_name_sql(prefix: str = "") -> Case:
 
 def _verified() -> Q:
     """The address is verified and the person accepted this account's invitation."""
-    return Q(accepted_at__isnull=False) & Exists(
+    return accepted_q() & Exists(
         EmailAddress.objects.filter(user_id=OuterRef("user_id"), verified=True).filter(
             email__iexact=OuterRef("user__email")
         )
@@ -91,7 +99,8 @@ def administrator_emails(*, account_id: int) -> list[str]:
     those who accepted (a pending invitation is not in the account yet) and can sign in."""
     return sorted(
         AccountUser.objects.for_account(account_id)
-        .filter(role=Role.ADMINISTRATOR, accepted_at__isnull=False, user__is_active=True)
+        .accepted()
+        .filter(role=Role.ADMINISTRATOR, user__is_active=True)
         .values_list("user__email", flat=True)
     )
 
@@ -114,7 +123,8 @@ _MEMBERSHIP_BY_TOKEN_SQL = (
     f"JOIN {Account._meta.db_table} a ON a.id = m.account_id "
     f"JOIN {User._meta.db_table} u ON u.id = m.user_id "
     f"JOIN {AccessToken._meta.db_table} t ON t.user_id = u.id "
-    # A pending invitation gives no access yet; nor does a deactivated user.
+    # A pending invitation gives no access yet (`AccountUser.objects.accepted()`, here in SQL);
+    # nor does a deactivated user.
     "WHERE m.account_id = %s AND m.accepted_at IS NOT NULL AND t.token_hash = %s "
     "AND u.is_active = %s LIMIT 1"
 )

@@ -124,7 +124,7 @@ def _link(conversation) -> str:
 
 @shared_task(name="automations.send_team_email", acks_late=True)
 def send_team_email(rule_id: int, conversation_id: int, team_ids: list[int], message: str) -> int:
-    from accounts.models import User
+    from accounts.models import User, accepted_q
 
     conversation = _conversation(conversation_id)
     if conversation is None:
@@ -132,9 +132,9 @@ def send_team_email(rule_id: int, conversation_id: int, team_ids: list[int], mes
     emails = sorted(
         set(
             User.objects.filter(
+                accepted_q("account_users__"),  # no conversation to the invited
                 account_users__account_id=conversation.account_id,
                 account_users__team_memberships__team_id__in=team_ids,
-                account_users__accepted_at__isnull=False,  # no conversation to the invited
                 is_active=True,
             ).values_list("email", flat=True)
         )

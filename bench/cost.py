@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 BENCH_DB = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nexloo_bench_requests"
@@ -35,10 +37,10 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/6")
 os.environ.setdefault("REDIS_KEY_PREFIX", "nexloo-bench-requests")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexloo.settings")
 os.environ.setdefault("DEBUG", "0")
-# A fresh key per run: nothing signed by one run needs to outlive it, and a key written in the
-# source is a key anyone can sign with.
+# Fresh keys per run: nothing signed or encrypted by one run needs to outlive it (each run makes
+# its own account), and a key written in the source is a key anyone can sign or decrypt with.
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-os.environ.setdefault("ENCRYPTION_KEY", "hJ3n8yN7fB5k8d0zq2VvJw3m0lYc4r1XH6m3oH0p9uE=")
+os.environ.setdefault("ENCRYPTION_KEY", Fernet.generate_key().decode())
 os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")

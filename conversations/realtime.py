@@ -20,9 +20,7 @@ logger = logging.getLogger(__name__)
 
 def _everyone(account_id: int) -> set[int]:
     return set(
-        AccountUser.objects.filter(account_id=account_id, accepted_at__isnull=False).values_list(
-            "user_id", flat=True
-        )
+        AccountUser.objects.for_account(account_id).accepted().values_list("user_id", flat=True)
     )
 
 
@@ -31,7 +29,8 @@ def _read_audiences(account_id: int, inbox_ids: set[int]) -> dict:
     admins: set[int] = set()
     members: dict[int, set[int]] = {inbox_id: set() for inbox_id in inbox_ids}
     rows = (
-        AccountUser.objects.filter(account_id=account_id, accepted_at__isnull=False)
+        AccountUser.objects.for_account(account_id)
+        .accepted()
         .filter(Q(role=Role.ADMINISTRATOR) | Q(inbox_memberships__inbox_id__in=inbox_ids))
         .values_list("user_id", "role", "inbox_memberships__inbox_id")
     )

@@ -413,6 +413,18 @@ CABLE_PING_SECONDS = env.float("CABLE_PING_SECONDS", default=3.0)  # ActionCable
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=DEBUG)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 # --- Secrets at rest -------------------------------------------------------------------------
+# Public Fernet keys (they were in this repository) are refused with DEBUG off as the key that
+# encrypts; later in the list one still decrypts, so what it encrypted stays readable while the
+# installation moves to a key of its own.
+KNOWN_ENCRYPTION_KEYS = frozenset(
+    {
+        # bench/cost.py's, before it made one per run
+        "hJ3n8yN7fB5k8d0zq2VvJw3m0lYc4r1XH6m3oH0p9uE=",
+    }
+)
+FERNET_KEY_COMMAND = (
+    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+)
 # Fernet keys (comma-separated: the first encrypts, all decrypt, so a key can be rotated) for the
 # channels' credentials (WhatsApp access tokens and app secrets). Required in production; in
 # development one is generated under var/.
@@ -421,6 +433,12 @@ if not ENCRYPTION_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set ENCRYPTION_KEY (a Fernet key) when DEBUG is off.")
     ENCRYPTION_KEY = generated_secret("encryption_key", lambda: Fernet.generate_key().decode())
+elif not DEBUG and ENCRYPTION_KEY.split(",")[0].strip() in KNOWN_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "ENCRYPTION_KEY is a publicly known value. With DEBUG off, put a Fernet key of your own "
+        "first (a known one may follow it, to read what it encrypted), e.g. the output of: "
+        f"{FERNET_KEY_COMMAND}"
+    )
 
 # --- WhatsApp ----------------------------------------------------------------------------------
 WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com")

@@ -91,6 +91,23 @@ def test_production_refuses_a_missing_short_or_known_key(tmp_path):
     assert "${SECRET_KEY:?" in compose and "${POSTGRES_PASSWORD:?" in compose
 
 
+def test_production_refuses_a_known_encryption_key_as_the_one_that_encrypts(tmp_path):
+    from cryptography.fernet import Fernet
+
+    known = "hJ3n8yN7fB5k8d0zq2VvJw3m0lYc4r1XH6m3oH0p9uE="  # bench/cost.py's, once
+    own = Fernet.generate_key().decode()
+    production = {"DEBUG": "0", "SECRET_KEY": "q3Zk9-" * 10}
+    for keys in (known, f" {known} ,{own}"):
+        started = _start(tmp_path, "ENCRYPTION_KEY", **production, ENCRYPTION_KEY=keys)
+        assert started.returncode != 0, keys
+        assert "ENCRYPTION_KEY is a publicly known value" in started.stderr
+        assert "Fernet.generate_key()" in started.stderr
+    # Behind a key of its own it still decrypts what it encrypted; development takes it as is.
+    rotating = _start(tmp_path, "ENCRYPTION_KEY", **production, ENCRYPTION_KEY=f"{own},{known}")
+    assert rotating.returncode == 0, rotating.stderr
+    assert _start(tmp_path, "ENCRYPTION_KEY", DEBUG="1", ENCRYPTION_KEY=known).returncode == 0
+
+
 def test_webhooks_may_reach_private_addresses_in_development_only(tmp_path):
     """Local development posts webhooks to receivers on the same machine; production refuses
     private targets unless told otherwise."""
@@ -104,10 +121,13 @@ def test_webhooks_may_reach_private_addresses_in_development_only(tmp_path):
 
 @pytest.mark.parametrize("script", sorted((BASE / "bench").glob("*.py")), ids=lambda p: p.name)
 def test_no_benchmark_script_writes_a_secret_key_in_the_source(script):
-    """A key in the repository is a key anyone can sign sessions and links with."""
+    """A key in the repository is a key anyone can sign sessions and links with (SECRET_KEY) or
+    decrypt the channels' credentials with (ENCRYPTION_KEY)."""
     import re
 
-    assert not re.search(r"""SECRET_KEY["']\s*[,:=]\s*f?["']""", script.read_text())
+    assert not re.search(
+        r"""(SECRET_KEY|ENCRYPTION_KEY)["']\s*[,:=]\s*f?["']""", script.read_text()
+    )
 
 
 @pytest.mark.parametrize("script", sorted((BASE / "bench").glob("*.py")), ids=lambda p: p.name)

@@ -11,6 +11,8 @@ from accounts.models import Account, AccountUser
 from accounts.services import require_admin
 from conversations import selectors as conversation_selectors
 from conversations.models import Conversation, Message
+from inboxes.models import ChannelType, Inbox
+from nexloo.core.errors import NotFound
 from nexloo.core.tenancy import get_or_not_found
 from webhooks.models import LOG_SIZE, Webhook, WebhookDelivery
 
@@ -29,9 +31,14 @@ def webhook_get(*, membership: AccountUser, webhook_id: int | str) -> Webhook:
     return get_or_not_found(webhooks_list(membership=membership), pk=webhook_id)
 
 
-def inbox_webhook(*, account_id: int, inbox_id: int) -> Webhook | None:
-    """The API channel's webhook of that inbox of the account (None: it has no webhook_url)."""
-    return Webhook.objects.for_account(account_id).filter(inbox_id=inbox_id).first()
+def inbox_webhook(*, membership: AccountUser, inbox: Inbox) -> Webhook | None:
+    """The API channel's webhook of one of the asking administrator's account's inboxes (None:
+    it has no webhook_url). Another account's inbox, or one that is no API channel, is
+    NotFound; anyone but an administrator is refused here, as by `webhooks_list`."""
+    if inbox.account_id != membership.account_id or inbox.channel_type != ChannelType.API:
+        raise NotFound("inbox not found")
+    require_admin(membership, membership.account)
+    return Webhook.objects.for_account(membership.account_id).filter(inbox_id=inbox.pk).first()
 
 
 def deliveries(*, webhook: Webhook) -> list[WebhookDelivery]:

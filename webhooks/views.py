@@ -11,9 +11,8 @@ from django.views import View
 
 from accounts.forms import apply_service_errors
 from accounts.mixins import AdminRequiredMixin
-from inboxes.models import ChannelType
 from inboxes.views import InboxTabMixin
-from nexloo.core.errors import NotFound, ValidationError
+from nexloo.core.errors import ValidationError
 from webhooks import selectors, services
 from webhooks.forms import EVENT_LABELS, InboxWebhookForm, WebhookForm
 
@@ -91,10 +90,8 @@ class InboxWebhookView(InboxTabMixin, View):
     tab = "webhook"
 
     def _webhook(self):
-        inbox = self.inbox()  # 404 for another account's inbox
-        if inbox.channel_type != ChannelType.API:
-            raise NotFound("inbox not found")
-        return selectors.inbox_webhook(account_id=self.account.pk, inbox_id=inbox.pk)
+        # 404 for another account's inbox and for one that is no API channel.
+        return selectors.inbox_webhook(membership=self.membership, inbox=self.inbox())
 
     def _render(self, form, row, status=200):
         context = {

@@ -164,7 +164,8 @@ def _refuse_last_admin(account: Account, membership: AccountUser) -> None:
     a pending one has no access until they accept, and may never do so."""
     others = (
         AccountUser.objects.for_account(account)
-        .filter(role=Role.ADMINISTRATOR, accepted_at__isnull=False)
+        .accepted()
+        .filter(role=Role.ADMINISTRATOR)
         .exclude(pk=membership.pk)
     )
     if not others.exists():

@@ -46,3 +46,15 @@ def test_the_account_sees_its_own_name_for_a_person_and_theirs_only_once_they_ac
     assert list(selectors.agents_list(membership=admin, query="Real")) == []
     assert list(selectors.agents_list(membership=admin, query="bet")) == [named]
     assert list(selectors.agents_list(membership=admin, query="Duarte")) == [joined]
+
+
+def test_accepted_memberships_are_the_ones_whose_person_accepted(account, admin, outsider):
+    from accounts.models import AccountUser, User, accepted_q
+
+    pending = AccountUserFactory(account=account, accepted_at=None)
+    joined = AccountUserFactory(account=account)
+    assert set(AccountUser.objects.for_account(account).accepted()) == {admin, joined}
+    assert pending not in AccountUser.objects.accepted()
+    # The same condition from another model, as `automations.send_team_email` reaches it.
+    reached = User.objects.filter(accepted_q("account_users__"), account_users__account=account)
+    assert set(reached) == {admin.user, joined.user}

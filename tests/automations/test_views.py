@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from automations.models import AutomationRule, AutomationRun
+from tests.busy import BOOSTED, assert_answered_in_place, assert_boosted, database_locked
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +156,39 @@ def test_the_switch_turns_off_a_rule_whose_team_was_deleted(
         "A regra Tudo para a Recepção não pode ser ligada: Escolha um dos times desta conta. "
         "Edite-a para corrigir."
     ) in response.content.decode()
+
+
+def test_the_builder_and_the_lists_forms_are_boosted(login, account, admin, reception_rule):
+    """A save that fails (the database busy) keeps the page and what was typed: htmx shows the
+    message in place instead of a page that points to Back."""
+    client = login(admin)
+    under = url("list", account)
+    # The list: the switch, Clone and the delete dialog's form.
+    assert_boosted(client.get(url("list", account)).content.decode(), under, count=3)
+    for page in (
+        url("new", account),
+        url("edit", account, reception_rule.pk),
+        url("delete", account, reception_rule.pk),
+    ):
+        assert_boosted(client.get(page).content.decode(), under, count=1)
+
+
+def test_a_busy_database_answers_the_builder_and_the_switch_in_place(
+    login, account, admin, scenario, reception_rule
+):
+    client = login(admin)
+    client.get(url("list", account))  # the session's account, stored before the writes fail
+    typed = cenario_4_post(scenario, name="Outra regra")
+    edited = cenario_4_post(scenario, name="Nome novo", description="Mudou")
+    with database_locked():
+        assert_answered_in_place(client.post(url("new", account), typed, **BOOSTED))
+        assert_answered_in_place(
+            client.post(url("edit", account, reception_rule.pk), edited, **BOOSTED)
+        )
+        for name in ("toggle", "clone", "delete"):
+            assert_answered_in_place(client.post(url(name, account, reception_rule.pk), **BOOSTED))
+    (rule,) = AutomationRule.objects.all()
+    assert (rule.pk, rule.name, rule.active) == (reception_rule.pk, "Tudo para a Recepção", True)
 
 
 def test_agents_get_403_and_another_account_404(

@@ -6,32 +6,15 @@ which keeps its values; tests/e2e/test_form_errors.py watches that in a browser)
 
 from __future__ import annotations
 
-import contextlib
 import re
 
 import pytest
-from django.db import OperationalError, connection
 from django.urls import reverse
 
 from teams.models import Team
+from tests.busy import BOOSTED, BUSY, database_locked
 
 pytestmark = pytest.mark.django_db
-BUSY = "O servidor está ocupado e nada foi salvo. Tente de novo em instantes."
-BOOSTED = {"HTTP_HX_REQUEST": "true", "HTTP_HX_BOOSTED": "true"}
-WRITES = ("INSERT", "UPDATE", "DELETE")
-
-
-@contextlib.contextmanager
-def database_locked():
-    """Every write answers as SQLite does when another writer holds the lock too long."""
-
-    def refuse(execute, sql, params, many, context):
-        if sql.lstrip().upper().startswith(WRITES):
-            raise OperationalError("database is locked")
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(refuse):
-        yield
 
 
 def form_of(html: str) -> str:

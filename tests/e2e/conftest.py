@@ -138,6 +138,31 @@ def new_page(browser, request):
         context.close()
 
 
+BUSY = "O servidor está ocupado e nada foi salvo. Tente de novo em instantes."
+
+
+@pytest.fixture
+def database_locked(monkeypatch):
+    """While on, every write of the live server (not of this test's thread) fails the way SQLite
+    fails past its busy timeout: OperationalError("database is locked")."""
+    import threading
+
+    from django.db import OperationalError
+    from django.db.backends import utils
+
+    original = utils.CursorWrapper.execute
+    state = {"on": False}
+
+    def execute(self, sql, params=None):
+        server = threading.current_thread() is not threading.main_thread()
+        if state["on"] and server and sql.lstrip().upper().startswith(("INSERT", "UPDATE")):
+            raise OperationalError("database is locked")
+        return original(self, sql, params)
+
+    monkeypatch.setattr(utils.CursorWrapper, "execute", execute)
+    return state
+
+
 def sign_in(page, base_url: str, email: str, password: str) -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("E-mail").fill(email)

@@ -5,16 +5,19 @@ Recepção and appears live on the secretária's screen — never via a comercia
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 from playwright.sync_api import expect
 
 from accounts import services as account_services
+from automations import services as rule_services
 from automations.models import AutomationRule
 from conversations.models import Conversation, Message
 from inboxes import services as inbox_services
 from teams import services as team_services
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import ARTIFACTS, BUSY, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Atendimento-2026!"
@@ -157,3 +160,85 @@ def test_admin_builds_the_rule_and_it_routes_a_new_conversation_live(live_server
     page.goto(f"{live_server_url}/app/accounts/{account.pk}/settings/automation/{rule.pk}/")
     expect(page.locator("[data-runs]")).to_contain_text(f"#{display_id}")
     expect(page.locator("[data-runs]")).to_contain_text("assign_team:Recepção")
+
+
+def test_the_builder_arrives_by_a_boosted_swap_and_a_busy_database_keeps_it(
+    live_server_url, new_page, database_locked
+):
+    """The builder's and the list's forms are boosted. Clone brings the builder in by a swap
+    (its script was not on the list page): its rows and its minutes field still work, a 422
+    shows the errors next to their rows, and a save the database cannot take keeps the page,
+    what was typed and the message in place; so does the switch on the list."""
+    new = account_services.account_create_with_admin(
+        name="Cenário 4 Ltda", admin_email="admin@c4.com.br", admin_name="Ana", password=PASSWORD
+    )
+    account, admin = new.account, new.admin
+    reception = team_services.team_create(account=account, actor=admin, name="Recepção")
+    rule_services.rule_create(
+        account=account,
+        actor=admin,
+        name="Tudo para a Recepção",
+        description="",
+        event_name="conversation_created",
+        conditions=[{"attribute_key": "status", "filter_operator": "equal_to", "values": ["open"]}],
+        actions=[{"action_name": "assign_team", "action_params": [reception.pk]}],
+    )
+    base = f"{live_server_url}/app/accounts/{account.pk}/settings/automation/"
+    page = new_page("admin")
+    sign_in(page, live_server_url, "admin@c4.com.br", PASSWORD)
+    page.goto(base)
+    page.evaluate("window.__noReload = true")
+
+    page.get_by_role("button", name="Clonar Tudo para a Recepção").click()
+    expect(page.get_by_role("heading", name="Editar Tudo para a Recepção (cópia)")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/settings/automation/\d+/edit/$"))
+    minutes = page.get_by_label("Depois de quantos minutos")
+    expect(minutes).to_be_hidden()
+    page.get_by_label("Evento").select_option(label="Sem resposta após a atribuição")
+    expect(minutes).to_be_visible()
+    page.get_by_label("Evento").select_option(label="Conversa Criada")
+    expect(minutes).to_be_hidden()
+    page.get_by_role("button", name="Adicionar condição").click()
+    expect(page.locator("#conditions [data-row]")).to_have_count(2)  # one row a click
+
+    # A second row without a value: the 422's errors next to it, swapped in place.
+    page.get_by_role("button", name="Salvar regra").click()
+    second = page.locator("#conditions [data-row]").nth(1)
+    expect(second.locator(".errors")).to_contain_text("Escolha ou digite um valor.")
+    expect(page.locator("#conditions [data-row]").first.locator(".errors")).to_have_count(0)
+    expect(minutes).to_be_hidden()
+    # The swap ran the builder's script again: still one row a click, and rows go.
+    page.get_by_role("button", name="Adicionar condição").click()
+    expect(page.locator("#conditions [data-row]")).to_have_count(3)
+    page.locator("#conditions [data-row]").nth(2).get_by_role(
+        "button", name="Remover esta condição"
+    ).click()
+    second.get_by_role("button", name="Remover esta condição").click()
+    expect(page.locator("#conditions [data-row]")).to_have_count(1)
+
+    # The database is busy: the message at the top of the form, and what was typed stays.
+    page.get_by_label("Nome da regra").fill("Recepção revista")
+    database_locked["on"] = True
+    page.get_by_role("button", name="Salvar regra").click()
+    expect(page.locator("form[data-rule-form] [data-form-alert]")).to_have_text(BUSY)
+    expect(page.get_by_label("Nome da regra")).to_have_value("Recepção revista")
+    expect(page.locator("#conditions [data-row]").first.get_by_label("abertas")).to_be_checked()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "automation-builder-busy.png"), full_page=True)
+    database_locked["on"] = False
+    page.get_by_role("button", name="Salvar regra").click()
+    row = page.locator('tr[data-rule="Recepção revista"]')
+    expect(row.get_by_role("switch")).to_have_attribute("aria-checked", "true")
+    expect(page).to_have_url(base)
+
+    # The switch: busy, the list stays with the message by the switch; then it goes off.
+    database_locked["on"] = True
+    row.get_by_role("switch").click()
+    expect(row.locator("[data-form-alert]")).to_have_text(BUSY)
+    expect(row.get_by_role("switch")).to_have_attribute("aria-checked", "true")
+    page.screenshot(path=str(ARTIFACTS / "automation-switch-busy.png"), full_page=True)
+    database_locked["on"] = False
+    row.get_by_role("switch").click()
+    expect(row.get_by_role("switch")).to_have_attribute("aria-checked", "false")
+    assert page.evaluate("window.__noReload") is True  # every step was a swap, not a page load
+    assert not AutomationRule.objects.get(account=account, name="Recepção revista").active

@@ -13,8 +13,10 @@ from playwright.sync_api import expect
 from accounts import services as account_services
 from conversations.models import Conversation
 from inboxes import services as inbox_services
+from inboxes.models import Inbox
 from teams import services as team_services
-from tests.e2e.conftest import ARTIFACTS, sign_in
+from tests.e2e.conftest import ARTIFACTS, BUSY, sign_in
+from webhooks.models import Webhook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Atendimento-2026!"
@@ -106,31 +108,6 @@ def test_forward_dialog_narrows_agents_and_shows_errors(live_server_url, new_pag
     dialog.get_by_role("button", name="Encaminhar").click()
     expect(page.locator(".thread")).to_contain_text("Encaminhada para o time Comercial")
     assert Conversation.objects.get(account=account, display_id=display_id).team == sales
-
-
-BUSY = "O servidor está ocupado e nada foi salvo. Tente de novo em instantes."
-
-
-@pytest.fixture
-def database_locked(monkeypatch):
-    """While on, every write of the live server (not of this test's thread) fails the way SQLite
-    fails past its busy timeout: OperationalError("database is locked")."""
-    import threading
-
-    from django.db import OperationalError
-    from django.db.backends import utils
-
-    original = utils.CursorWrapper.execute
-    state = {"on": False}
-
-    def execute(self, sql, params=None):
-        server = threading.current_thread() is not threading.main_thread()
-        if state["on"] and server and sql.lstrip().upper().startswith(("INSERT", "UPDATE")):
-            raise OperationalError("database is locked")
-        return original(self, sql, params)
-
-    monkeypatch.setattr(utils.CursorWrapper, "execute", execute)
-    return state
 
 
 def test_the_availability_selector_shows_what_the_server_stored(
@@ -236,3 +213,33 @@ def test_a_busy_database_keeps_what_was_typed_in_the_settings_forms(
     database_locked["on"] = False
     inbox.refresh_from_db()
     assert inbox.out_of_office_message == ""
+
+    # Integrações → Webhooks → Adicionar webhook.
+    page.goto(f"{base}/settings/webhooks/new/")
+    page.get_by_label("URL do webhook").fill("https://crm.boavista.com.br/nexloo")
+    page.get_by_label(re.compile("^Nome")).fill("CRM")
+    database_locked["on"] = True
+    page.get_by_role("button", name="Salvar").click()
+    expect(page.locator("form.form").get_by_role("alert")).to_have_text(BUSY)
+    expect(page.get_by_label("URL do webhook")).to_have_value("https://crm.boavista.com.br/nexloo")
+    expect(page.get_by_label(re.compile("^Nome"))).to_have_value("CRM")
+    assert page.url == f"{base}/settings/webhooks/new/"
+    database_locked["on"] = False
+
+    # Adicionar Caixa de Entrada → WhatsApp.
+    page.goto(f"{base}/settings/inboxes/new/whatsapp/")
+    page.get_by_label("Nome da caixa de entrada").fill("WhatsApp Vendas")
+    page.get_by_label("Número do WhatsApp").fill("+55 11 94000-2001")
+    page.get_by_label("ID do número de telefone").fill("200000000000002")
+    page.get_by_label("ID da conta do WhatsApp Business").fill("300000000000003")
+    page.get_by_label("Token de acesso").fill("EAAG-typed-token-0001")
+    page.get_by_label("Chave secreta do app").fill("typed-app-secret-0001")
+    database_locked["on"] = True
+    page.get_by_role("button", name="Criar caixa de entrada").click()
+    expect(page.locator("form.form").get_by_role("alert")).to_have_text(BUSY)
+    expect(page.get_by_label("Número do WhatsApp")).to_have_value("+55 11 94000-2001")
+    expect(page.get_by_label("Token de acesso")).to_have_value("EAAG-typed-token-0001")
+    page.screenshot(path=str(ARTIFACTS / "busy-whatsapp-form.png"))
+    database_locked["on"] = False
+    assert not Webhook.objects.filter(account=account).exists()
+    assert not Inbox.objects.filter(account=account, name="WhatsApp Vendas").exists()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from inboxes.models import ChannelType
 from nexloo.core.errors import NotFound, PermissionDenied
+from tests.factories import InboxFactory, InboxMemberFactory
 from webhooks import selectors
 from webhooks.models import Webhook
 
@@ -36,3 +38,44 @@ def test_an_agent_is_refused_by_the_selectors_themselves(agent, hooks):
         selectors.webhooks_list(membership=agent)
     with pytest.raises(PermissionDenied):
         selectors.webhook_get(membership=agent, webhook_id=mine.pk)
+
+
+@pytest.fixture
+def inbox_hooks(account, other_account):
+    """An API channel of each account with its webhook."""
+    found = []
+    for owner in (account, other_account):
+        inbox = InboxFactory(account=owner, channel_type=ChannelType.API)
+        Webhook.objects.create(
+            account=owner, inbox=inbox, url="https://c.example/h", subscriptions=["x"]
+        )
+        found.append(inbox)
+    return found
+
+
+def test_an_inbox_webhook_is_read_from_the_administrators_account_only(
+    admin, outsider, inbox_hooks
+):
+    mine, theirs = inbox_hooks
+    assert selectors.inbox_webhook(membership=admin, inbox=mine) == Webhook.objects.get(inbox=mine)
+    with pytest.raises(NotFound):
+        selectors.inbox_webhook(membership=admin, inbox=theirs)
+    with pytest.raises(NotFound):
+        selectors.inbox_webhook(membership=outsider, inbox=mine)
+    without = InboxFactory(account=admin.account, channel_type=ChannelType.API)
+    assert selectors.inbox_webhook(membership=admin, inbox=without) is None
+
+
+def test_an_inbox_webhook_is_refused_to_an_agent_even_of_that_inbox(agent, inbox_hooks):
+    mine, theirs = inbox_hooks
+    InboxMemberFactory(inbox=mine, account_user=agent)
+    with pytest.raises(PermissionDenied):
+        selectors.inbox_webhook(membership=agent, inbox=mine)
+    with pytest.raises(NotFound):
+        selectors.inbox_webhook(membership=agent, inbox=theirs)
+
+
+def test_only_an_api_channel_has_an_inbox_webhook(admin):
+    inbox = InboxFactory(account=admin.account, channel_type=ChannelType.WHATSAPP_CLOUD)
+    with pytest.raises(NotFound):
+        selectors.inbox_webhook(membership=admin, inbox=inbox)

@@ -14,6 +14,7 @@ from django.core import mail
 
 from conversations import services as conversation_services
 from inboxes.models import ChannelType, Inbox
+from tests.busy import BOOSTED, assert_answered_in_place, assert_boosted, database_locked
 from tests.factories import (
     AdminFactory,
     ContactInboxFactory,
@@ -283,6 +284,43 @@ class TestPage:
         base = f"/app/accounts/{account.pk}/settings/webhooks/"
         assert login(outsider).get(base + f"{hook.pk}/").status_code == 404
         assert login(agent).get(base).status_code in (403, 404)
+
+
+class TestBusyDatabase:
+    """The webhook forms are boosted: a save the database cannot take keeps the page and what
+    was typed, with the message in place, instead of a page that points to Back."""
+
+    def test_the_forms_are_boosted(self, login, admin, account, receiver):
+        hook = Webhook.objects.create(account=account, url=receiver.url, subscriptions=["x"])
+        inbox = InboxFactory(account=account)
+        client = login(admin)
+        base = f"/app/accounts/{account.pk}/settings/webhooks/"
+        for page in (base, base + "new/", base + f"{hook.pk}/"):
+            assert_boosted(client.get(page).content.decode(), base, count=1)
+        # The API channel's own: its form (and "Switch on again" once switched off).
+        Webhook.objects.create(
+            account=account, inbox=inbox, url=receiver.url, subscriptions=["x"], active=False
+        )
+        tab = client.get(TestInboxPage.page(account, inbox)).content.decode()
+        assert_boosted(tab, "/webhook/", count=2)
+
+    def test_saving_and_deleting_are_answered_in_place(self, login, admin, account, receiver):
+        hook = Webhook.objects.create(account=account, url=receiver.url, subscriptions=["x"])
+        inbox = InboxFactory(account=account)
+        client = login(admin)
+        base = f"/app/accounts/{account.pk}/settings/webhooks/"
+        client.get(base)  # the session's account, stored before the writes fail
+        typed = {"url": receiver.url + "/novo", "name": "CRM", "subscriptions": ["message_created"]}
+        with database_locked():
+            assert_answered_in_place(client.post(base + "new/", typed, **BOOSTED))
+            assert_answered_in_place(client.post(base + f"{hook.pk}/", typed, **BOOSTED))
+            assert_answered_in_place(client.post(base + f"{hook.pk}/delete/", **BOOSTED))
+            assert_answered_in_place(
+                client.post(TestInboxPage.page(account, inbox), {"url": receiver.url}, **BOOSTED)
+            )
+        assert list(Webhook.objects.values_list("pk", "url", "name")) == [
+            (hook.pk, receiver.url, "")
+        ]
 
 
 class TestInboxPage:

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from conversations import services as conversation_services
 from conversations.models import Message
+from tests.busy import BOOSTED, assert_answered_in_place, assert_boosted, database_locked
 from tests.factories import AccountUserFactory, InboxMemberFactory
 from tests.whatsapp.conftest import NUMBER, PHONE_NUMBER_ID, SECRET, TOKEN, payload
 from tests.whatsapp.test_sending import TEMPLATES
@@ -112,6 +113,48 @@ class TestConnecting:
             TOKEN,
             SECRET,
         )
+
+
+class TestBusyDatabase:
+    """The forms are boosted: a save the database cannot take keeps the page and what was typed,
+    with the message in place, instead of a page that points to Back."""
+
+    def test_the_forms_are_boosted(self, login, admin, account, channel):
+        client = login(admin)
+        assert_boosted(client.get(new_url(account)).content.decode(), "/whatsapp/", count=1)
+        tab = client.get(tab_url(account, channel.inbox)).content.decode()
+        # Testar conexão, the number's form and Sincronizar modelos.
+        assert_boosted(tab, "/whatsapp/", count=3)
+
+    def test_connecting_a_number_is_answered_in_place(self, login, admin, account):
+        client = login(admin)
+        client.get(new_url(account))  # the session's account, stored before the writes fail
+        with database_locked():
+            assert_answered_in_place(client.post(new_url(account), FORM, **BOOSTED))
+        assert not WhatsAppChannel.objects.exists()
+
+    def test_saving_testing_and_syncing_are_answered_in_place(
+        self, graph, login, admin, account, channel
+    ):
+        graph.templates = TEMPLATES
+        client = login(admin)
+        page = tab_url(account, channel.inbox)
+        client.get(page)
+        update = {
+            "action": "update",
+            "phone_number": NUMBER,
+            "phone_number_id": PHONE_NUMBER_ID,
+            "business_account_id": "999",
+            "access_token": "EAAG-typed-but-not-saved",
+            "app_secret": "",
+        }
+        with database_locked():
+            assert_answered_in_place(client.post(page, update, **BOOSTED))
+            for action in ("test", "sync_templates"):
+                assert_answered_in_place(client.post(page, {"action": action}, **BOOSTED))
+        channel.refresh_from_db()
+        assert (channel.business_account_id, channel.access_token) == ("102290129340398", TOKEN)
+        assert not channel.templates_synced_at
 
 
 class TestConnectionTest:

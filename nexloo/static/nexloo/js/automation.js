@@ -1,7 +1,13 @@
 // The automation rule builder: add and remove condition/action rows, show the minutes field
 // only for the events that wait. Rows themselves are server-rendered htmx partials.
+//
+// The builder's forms are boosted, so the page may arrive by an htmx swap (Clone on the list, a
+// 422 with the rows' errors) rather than a page load: the script is in the page's content, htmx
+// runs it again with each swap, and it sets itself up once (its listeners are on the document).
 (function () {
   "use strict";
+  if (window.nexlooAutomationBuilder) return;
+  window.nexlooAutomationBuilder = true;
 
   function nextIndex(container) {
     let max = -1;
@@ -47,7 +53,11 @@
   document.addEventListener("change", function (event) {
     if (event.target.closest("[data-event-select]")) showDelay();
   });
-  document.addEventListener("DOMContentLoaded", showDelay);
+  // On a page load, and on every swap: a swapped-in builder (or the same one re-rendered with
+  // its errors) starts with the minutes field shown.
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", showDelay);
+  else showDelay();
+  document.addEventListener("htmx:load", showDelay);
 
   // A row re-rendered for another attribute or operator keeps the keyboard where it was.
   let refocus = null;
