@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from inboxes import services
 from inboxes.models import Inbox, ScheduleRule
+from tests.busy import BOOSTED, assert_answered_in_place, assert_boosted, database_locked
 from tests.factories import AccountUserFactory
 from tests.factories_inboxes import InboxFactory, InboxMemberFactory
 from tests.inboxes.schedules import (
@@ -470,6 +471,15 @@ class TestDelete:
         dialog = re.search(r'<dialog id="delete-inbox".*?</dialog>', html, re.S).group(0)
         assert "Remover esta caixa de entrada?" in dialog
         assert f'action="{url("delete", account, inbox)}"' in dialog
+        assert 'hx-boost="true"' in dialog  # a busy database keeps the page (tests/busy.py)
+
+    def test_a_busy_database_answers_the_delete_in_place(self, login, account, admin, inbox):
+        client = login(admin)
+        page = client.get(url("delete", account, inbox)).content.decode()
+        assert_boosted(page, url("delete", account, inbox).rsplit("/", 2)[0], count=1)
+        with database_locked():
+            assert_answered_in_place(client.post(url("delete", account, inbox), **BOOSTED))
+        assert Inbox.objects.filter(pk=inbox.pk).exists()
 
 
 PAGES = ["settings", "members", "hours", "delete"]
