@@ -435,8 +435,50 @@ class ConversationTally(models.Model):
                 fields=["account_id", "status", "inbox_id"],
                 name="conv_tally_cell",
                 include=["team_id", "assignee_id", "n"],
-            )
+            ),
+            # A team's count in the sidebar (selectors.with_link_counts).
+            models.Index(
+                fields=["account_id", "team_id", "status"],
+                name="conv_tally_team",
+                include=["inbox_id", "assignee_id", "n"],
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.account_id}/{self.status}/{self.inbox_id}: {self.n:+d}"
+
+
+class ConversationLabelTally(models.Model):
+    """How many conversations each (account, label, status, inbox, assignee) holds: the label
+    counts, kept like ConversationTally (+1/-1 rows, only inserted, compacted by
+    services.conversation_tally_compact), by the triggers of migration 0013_i12_label_tally.
+
+    They need the conversation's labels and its cell in one row: the database keeps a copy of
+    the conversation's label ids in `conversations_conversation.label_ids` (a column only the
+    triggers write, so no model field — a `save()` could never write back a stale copy). Putting
+    a label on or taking it off updates that row, under the row's lock, and the conversation's
+    trigger writes the rows from OLD and NEW: exact whatever runs at the same time (a status
+    change and a label change of one conversation wait for each other), like Chatwoot's
+    `cached_label_list`. The team is not in the cell: a label with a team filter is counted
+    like a search. SQLite has none of it: there label counts are COUNTs.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    account_id = models.BigIntegerField()
+    label_id = models.BigIntegerField()
+    status = models.CharField(max_length=16)
+    inbox_id = models.BigIntegerField()
+    assignee_id = models.BigIntegerField(null=True)
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["account_id", "status", "label_id"],
+                name="conv_label_tally_cell",
+                include=["inbox_id", "assignee_id", "n"],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}/{self.label_id}/{self.status}/{self.inbox_id}: {self.n:+d}"

@@ -35,6 +35,7 @@ from conversations.models import (
     ContactLabel,
     Conversation,
     ConversationLabel,
+    ConversationLabelTally,
     ConversationTally,
     Label,
     Message,
@@ -42,8 +43,10 @@ from conversations.models import (
     Status,
 )
 from inboxes.models import InboxMember
+from inboxes.selectors import inboxes_visible_to
 from nexloo.core.params import MAX_ID, query_int, query_page, query_text, query_texts
 from nexloo.core.tenancy import get_or_not_found
+from teams.selectors import teams_by_name
 
 PAGE_SIZE = 25
 ASSIGNEE_TYPES = ("me", "unassigned", "assigned", "all")
@@ -271,23 +274,58 @@ def conversations_page(
 
 def _tallied(membership: AccountUser, f: ConversationFilter) -> QuerySet[ConversationTally]:
     """The tally rows (see ConversationTally) of what the person sees, for the filters."""
-    qs = ConversationTally.objects.filter(account_id=membership.account_id)
-    if not membership.is_administrator:
-        member_inboxes = InboxMember.objects.filter(account_user=membership).values("inbox_id")
-        qs = qs.filter(inbox_id__in=Subquery(member_inboxes))
-    if f.status != "all":
-        qs = qs.filter(status=f.status)
-    if f.inbox_id:
-        qs = qs.filter(inbox_id=f.inbox_id)
+    qs = _visible_cells(ConversationTally.objects, membership, f)
     if f.team_id:
         qs = qs.filter(team_id=f.team_id)
     return qs
 
 
+def _label_tallied(
+    membership: AccountUser, f: ConversationFilter
+) -> QuerySet[ConversationLabelTally]:
+    """The label tally rows (see ConversationLabelTally) of what the person sees, for the
+    filters; with a label filter, that label's rows (looked up by title in the same query)."""
+    qs = _visible_cells(ConversationLabelTally.objects, membership, f)
+    if f.labels:
+        label = Label.objects.for_account(membership.account_id).filter(
+            title__iexact=f.labels[0].strip()
+        )
+        qs = qs.filter(label_id__in=Subquery(label.values("pk")))
+    return qs
+
+
+def _visible_cells(manager, membership: AccountUser, f: ConversationFilter) -> QuerySet:
+    qs = manager.filter(account_id=membership.account_id)
+    if not membership.is_administrator:
+        member_inboxes = InboxMember.objects.filter(account_user=membership).values("inbox_id")
+        qs = qs.filter(inbox_id__in=Subquery(member_inboxes))
+    # Every status spelled out for "all": the cells' indexes start with the status.
+    qs = qs.filter(status__in=Status.values) if f.status == "all" else qs.filter(status=f.status)
+    if f.inbox_id:
+        qs = qs.filter(inbox_id=f.inbox_id)
+    return qs
+
+
+def _cells_by_assignee(qs: QuerySet, membership: AccountUser, assignee_type: str) -> QuerySet:
+    if assignee_type == "me":
+        return qs.filter(assignee_id=membership.pk)
+    if assignee_type == "unassigned":
+        return qs.filter(assignee_id__isnull=True)
+    if assignee_type == "assigned":
+        return qs.filter(assignee_id__isnull=False)
+    return qs
+
+
 def counts_are_tallied(f: ConversationFilter) -> bool:
-    """Whether the counts for these filters come from the tally (PostgreSQL, and no label or
-    search filter: those are counted, and cached until the account's next event)."""
-    return connection.vendor == "postgresql" and not f.labels and not f.q
+    """Whether the counts for these filters come from the tallies (PostgreSQL; no search; at
+    most one label, and then no team, which the label tally leaves out). Searches, several
+    labels at once (any of them: a conversation with two would count twice) and a label with
+    a team are counted, and cached until the account's next event."""
+    if connection.vendor != "postgresql" or f.q:
+        return False
+    if not f.labels:
+        return True
+    return len({title.strip().lower() for title in f.labels}) == 1 and not f.team_id
 
 
 TALLY_ROWS_BEFORE_COMPACTION = 2_000
@@ -296,15 +334,17 @@ TALLY_ROWS_BEFORE_COMPACTION = 2_000
 def conversation_counts(*, membership: AccountUser, f: ConversationFilter) -> dict[str, int]:
     """Chatwoot's meta: mine, unassigned, assigned and all, for the same filters (one query).
 
-    On PostgreSQL, without a label or search filter, the counts add up the account's tally
-    (see ConversationTally): exact in the reader's snapshot, and as cheap at a million
-    conversations as at ten. Otherwise counting reads every matching row, so the result is
-    cached per person and filter under the account's *version*, which every event of the
-    account bumps (conversations.listeners): a count is never served after a change it does not
-    include, and never recomputed without one.
+    On PostgreSQL, without a search (see counts_are_tallied), the counts add up the account's
+    tally rows (see ConversationTally, and ConversationLabelTally with a label filter): exact
+    in the reader's snapshot, and as cheap at a million conversations as at ten. Otherwise
+    counting reads every matching row, so the result is cached per person and filter under
+    the account's *version*, which every event of the account bumps (conversations.listeners):
+    a count is never served after a change it does not include, and never recomputed without
+    one.
     """
     if counts_are_tallied(f):
-        totals = _tallied(membership, f).aggregate(
+        rows = _label_tallied(membership, f) if f.labels else _tallied(membership, f)
+        totals = rows.aggregate(
             mine_count=Coalesce(Sum("n", filter=Q(assignee_id=membership.pk)), 0),
             unassigned_count=Coalesce(Sum("n", filter=Q(assignee_id__isnull=True)), 0),
             assigned_count=Coalesce(Sum("n", filter=Q(assignee_id__isnull=False)), 0),
@@ -332,18 +372,145 @@ COUNTS_TTL = 300
 
 
 def conversation_counts_by(
-    *, membership: AccountUser, by: str, status: str = Status.OPEN
+    *, membership: AccountUser, by: str, status: str = Status.OPEN, assignee_type: str = "all"
 ) -> dict[int | None, int]:
-    """How many conversations of the given status (or "all") the person sees per inbox or per
-    team (`by`: "inbox" or "team"; None is "no team"): one query over the tally on PostgreSQL,
-    a COUNT … GROUP BY elsewhere."""
-    column = {"inbox": "inbox_id", "team": "team_id"}[by]
-    f = ConversationFilter(status=status)
+    """How many conversations of the given status (or "all") and assignee tab ("me",
+    "unassigned", "assigned", "all") the person sees per inbox, team or label (`by`: "inbox",
+    "team" or "label"; None is "no team"): one query over the tallies on PostgreSQL, a
+    COUNT … GROUP BY elsewhere. Empty groups are left out."""
+    column = {"inbox": "inbox_id", "team": "team_id", "label": "label_id"}[by]
+    f = ConversationFilter(status=status, assignee_type=assignee_type)
     if counts_are_tallied(f):
-        rows = _tallied(membership, f).values(column).annotate(total=Sum("n")).order_by()
+        rows = _label_tallied(membership, f) if by == "label" else _tallied(membership, f)
+        rows = _cells_by_assignee(rows, membership, assignee_type)
+        rows = rows.values(column).annotate(total=Sum("n"), read=Count("pk")).order_by()
+    elif by == "label":
+        rows = (
+            ConversationLabel.objects.filter(conversation__in=_base(membership, f).values("pk"))
+            .values(column)
+            .annotate(total=Count("pk"))
+            .order_by()
+        )
     else:
         rows = _base(membership, f).values(column).annotate(total=Count("pk")).order_by()
+    rows = list(rows)
+    if sum(row.get("read", 0) for row in rows) > TALLY_ROWS_BEFORE_COMPACTION:
+        _compact_soon(membership.account_id)
     return {row[column]: row["total"] for row in rows if row["total"]}
+
+
+@dataclass(frozen=True)
+class SidebarLink:
+    """An inbox, team or label filter of the workspace's sidebar, with its count."""
+
+    pk: int
+    name: str
+    color: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SidebarLinks:
+    inboxes: list[SidebarLink]
+    teams: list[SidebarLink]
+    labels: list[SidebarLink]
+
+
+# One statement for every link of the sidebar and its count: the workspace asks for it on every
+# change of a conversation in every open browser, and the ORM's compiling of three queries with
+# subqueries cost several times their execution. The cells are read once (a CTE).
+SIDEBAR_SQL = """
+WITH visible AS (
+    SELECT inbox_id FROM inboxes_inboxmember WHERE account_user_id = %(member)s
+), cells AS (
+    SELECT inbox_id, team_id, n FROM conversations_conversationtally
+    WHERE account_id = %(account)s AND status = ANY(%(statuses)s) {assignee} {visible}
+), label_cells AS (
+    SELECT label_id, n FROM conversations_conversationlabeltally
+    WHERE account_id = %(account)s AND status = ANY(%(statuses)s) {assignee} {visible}
+), by_inbox AS (
+    SELECT inbox_id AS id, SUM(n) AS total FROM cells GROUP BY inbox_id
+), by_team AS (
+    SELECT team_id AS id, SUM(n) AS total FROM cells WHERE team_id IS NOT NULL GROUP BY team_id
+), by_label AS (
+    SELECT label_id AS id, SUM(n) AS total FROM label_cells GROUP BY label_id
+)
+SELECT 1, i.id, i.name, '', COALESCE(b.total, 0)
+FROM inboxes_inbox i LEFT JOIN by_inbox b ON b.id = i.id
+WHERE i.account_id = %(account)s {inbox_visible}
+UNION ALL
+SELECT 2, t.id, t.name, '', COALESCE(b.total, 0)
+FROM teams_team t LEFT JOIN by_team b ON b.id = t.id WHERE t.account_id = %(account)s
+UNION ALL
+SELECT 3, l.id, l.title, l.color, COALESCE(b.total, 0)
+FROM conversations_label l LEFT JOIN by_label b ON b.id = l.id WHERE l.account_id = %(account)s
+ORDER BY 1, 3, 2
+"""
+CELLS_BY_ASSIGNEE = {
+    "me": "AND assignee_id = %(member)s",
+    "unassigned": "AND assignee_id IS NULL",
+    "assigned": "AND assignee_id IS NOT NULL",
+    "all": "",
+}
+
+
+def sidebar_links(*, membership: AccountUser, f: ConversationFilter) -> SidebarLinks:
+    """The inboxes (those the person sees), teams and labels of the account, by name, each with
+    how many conversations its sidebar link would list: the filter's status and assignee tab,
+    its other filters aside (the links drop them). One statement over the tallies on
+    PostgreSQL; elsewhere three queries, each counting in a subquery."""
+    plain = ConversationFilter(status=f.status, assignee_type=f.assignee_type)
+    if not counts_are_tallied(plain):
+        return _sidebar_links_counted(membership, plain)
+    agent = not membership.is_administrator
+    sql = SIDEBAR_SQL.format(
+        assignee=CELLS_BY_ASSIGNEE[plain.assignee_type],
+        visible="AND inbox_id IN (SELECT inbox_id FROM visible)" if agent else "",
+        inbox_visible="AND i.id IN (SELECT inbox_id FROM visible)" if agent else "",
+    )
+    params = {
+        "account": membership.account_id,
+        "member": membership.pk,
+        "statuses": list(Status.values) if plain.status == "all" else [plain.status],
+    }
+    kinds: dict[int, list[SidebarLink]] = {1: [], 2: [], 3: []}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for kind, pk, name, color, count in cursor.fetchall():
+            kinds[kind].append(SidebarLink(pk=pk, name=name, color=color, count=count))
+    return SidebarLinks(inboxes=kinds[1], teams=kinds[2], labels=kinds[3])
+
+
+def _sidebar_links_counted(membership: AccountUser, f: ConversationFilter) -> SidebarLinks:
+    """sidebar_links by COUNT (SQLite, which has no tallies): one query per kind, the count of
+    each link a subquery of its row."""
+    visible = _base(membership, f)
+    per_inbox = visible.filter(inbox_id=OuterRef("pk")).values("inbox_id")
+    per_team = visible.filter(team_id=OuterRef("pk")).values("team_id")
+    per_label = ConversationLabel.objects.filter(
+        label=OuterRef("pk"), conversation__in=visible.values("pk")
+    ).values("label_id")
+
+    def links(qs: QuerySet, per: QuerySet, name: str, color: str | None = None):
+        total = per.annotate(total=Count("pk")).order_by().values("total")
+        rows = qs.annotate(count=Coalesce(Subquery(total, output_field=IntegerField()), 0))
+        return [
+            SidebarLink(
+                pk=row.pk,
+                name=getattr(row, name),
+                color=getattr(row, color) if color else "",
+                count=row.count,
+            )
+            for row in rows
+        ]
+
+    return SidebarLinks(
+        inboxes=links(
+            inboxes_visible_to(membership=membership).order_by("name", "pk"), per_inbox, "name"
+        ),
+        teams=links(teams_by_name(membership=membership), per_team, "name"),
+        labels=links(labels_list(membership=membership), per_label, "title", "color"),
+    )
 
 
 def _compact_soon(account_id: int) -> None:

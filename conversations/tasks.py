@@ -112,5 +112,6 @@ def sweep() -> dict[str, int]:
 
 @shared_task(name="conversations.compact_tally", expires=300)
 def compact_tally(account_id: int) -> None:
-    """Folds an account's conversation tally (queued by a count that read many rows)."""
+    """Folds an account's conversation and label tallies (queued by a count that read many
+    rows)."""
     services.conversation_tally_compact(account_id=account_id)

@@ -9,6 +9,11 @@ from nexloo.core.tenancy import get_or_not_found
 from teams.models import Team, TeamMember
 
 
+def teams_by_name(*, membership: AccountUser) -> QuerySet[Team]:
+    """The account's teams by name, without the list's member counts (for filters and menus)."""
+    return Team.objects.for_account(membership.account_id).order_by("name", "pk")
+
+
 def teams_list(*, membership: AccountUser) -> QuerySet[Team]:
     """The asking member's account's teams with `members_count`, and `is_member` for them."""
     return (

@@ -33,6 +33,7 @@ from conversations.services.common import (
     account_language,
     check_access,
     lock_conversation,
+    lock_row,
     performer_label,
     performer_of,
 )
@@ -522,8 +523,13 @@ def conversation_labels_set(
     performer: Performer | None = None,
 ) -> list[str]:
     """Makes the conversation's labels exactly `titles` (Chatwoot's POST labels); unknown titles
-    become new labels of the account."""
+    become new labels of the account.
+
+    The conversation's row lock first: each label put on or taken off updates that row (its
+    copy of the label ids, see ConversationLabelTally), so two people labelling the same
+    conversation at once wait for each other here rather than deadlock halfway through."""
     check_access(account=account, actor=actor, conversation=conversation)
+    lock_row(conversation.pk)
     wanted = {_clean_title(t) for t in titles}
     labels = {
         label.title: label
@@ -588,32 +594,46 @@ INSERT INTO conversations_conversationtally (account_id, status, inbox_id, team_
 SELECT account_id, status, inbox_id, team_id, assignee_id, SUM(n)
 FROM gone GROUP BY account_id, status, inbox_id, team_id, assignee_id HAVING SUM(n) <> 0
 """
+COMPACT_LABEL_TALLY_SQL = """
+WITH gone AS (
+    DELETE FROM conversations_conversationlabeltally WHERE account_id = %s
+    RETURNING account_id, label_id, status, inbox_id, assignee_id, n
+)
+INSERT INTO conversations_conversationlabeltally
+    (account_id, label_id, status, inbox_id, assignee_id, n)
+SELECT account_id, label_id, status, inbox_id, assignee_id, SUM(n)
+FROM gone GROUP BY account_id, label_id, status, inbox_id, assignee_id HAVING SUM(n) <> 0
+"""
 
 
 def conversation_tally_compact(*, account_id: int) -> None:
-    """Folds the account's tally rows into one per cell (see ConversationTally), in one
-    statement. Exact while conversations change: the trigger only inserts, and rows committed
-    after this statement's snapshot are neither deleted nor summed here, so they stay."""
+    """Folds the account's tally rows into one per cell (see ConversationTally and
+    ConversationLabelTally), one statement per tally. Exact while conversations change: the
+    triggers only insert, and rows committed after a statement's snapshot are neither deleted
+    nor summed by it, so they stay."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         cursor.execute(COMPACT_TALLY_SQL, [account_id])
+        cursor.execute(COMPACT_LABEL_TALLY_SQL, [account_id])
 
 
 def conversation_tallies_compact(*, min_rows: int = 200) -> int:
-    """The periodic sweep's part: compacts every account with more than `min_rows` rows.
-    Returns how many accounts it compacted."""
+    """The periodic sweep's part: compacts every account with more than `min_rows` rows in
+    either tally. Returns how many accounts it compacted."""
     if connection.vendor != "postgresql":
         return 0
-    from conversations.models import ConversationTally
+    from conversations.models import ConversationLabelTally, ConversationTally
 
-    crowded = list(
-        ConversationTally.objects.values("account_id")
-        .annotate(rows=Count("pk"))
-        .filter(rows__gt=min_rows)
-        .values_list("account_id", flat=True)
-    )
-    for account_id in crowded:
+    crowded = set()
+    for model in (ConversationTally, ConversationLabelTally):
+        crowded.update(
+            model.objects.values("account_id")
+            .annotate(rows=Count("pk"))
+            .filter(rows__gt=min_rows)
+            .values_list("account_id", flat=True)
+        )
+    for account_id in sorted(crowded):
         conversation_tally_compact(account_id=account_id)
     return len(crowded)
 

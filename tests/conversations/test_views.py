@@ -12,7 +12,7 @@ import time_machine
 from django.urls import reverse
 
 from conversations import services
-from conversations.models import CannedResponse, Contact, Conversation, Message
+from conversations.models import CannedResponse, Contact, Conversation, Label, Message
 from tests.factories import (
     AccountUserFactory,
     ContactInboxFactory,
@@ -448,3 +448,148 @@ def test_live_refresh_keeps_loaded_pages_and_the_open_row(login, account, admin,
     ).content.decode()
     assert refreshed.count("data-conversation=") == 30
     assert f'conv-row active" data-conversation="{rows[0].display_id}"' in refreshed
+
+
+def link_counts(html: str, kind: str) -> dict[int, int]:
+    """{id: count} of the sidebar's inbox, team or label links (`kind`) in a page."""
+    found = re.findall(
+        rf'data-{kind}="(\d+)">.*?<span class="count">(\d+)</span>', html, flags=re.S
+    )
+    return {int(pk): int(n) for pk, n in found}
+
+
+class TestFilterCounts:
+    """Each inbox, team and label link of the sidebar shows what it would list in the current
+    status and tab, from the tallies, in a fixed number of queries (issue #12)."""
+
+    @pytest.fixture
+    def office(self, account, admin, agent, inbox, setup):
+        sales = setup["sales"]
+        vip = services.label_create(account=account, actor=None, title="vip")
+        services.label_create(account=account, actor=None, title="sem-uso")
+        rows = [
+            # (inbox, status, assignee, team, labels)
+            (inbox, "open", agent, sales, ["vip"]),
+            (inbox, "open", None, sales, ["vip", "orçamento"]),
+            (inbox, "open", None, None, []),
+            (inbox, "resolved", agent, sales, ["vip"]),
+            (setup["other_inbox"], "open", None, sales, ["vip"]),
+        ]
+        for where, status, assignee, team, titles in rows:
+            conversation = ConversationFactory(
+                contact_inbox=ContactInboxFactory(inbox=where),
+                status=status,
+                assignee=assignee,
+                team=team,
+            )
+            services.conversation_labels_set(
+                account=account, actor=None, conversation=conversation, titles=titles
+            )
+        return {**setup, "vip": vip, "budget": Label.objects.get(title="orçamento")}
+
+    def test_each_link_counts_for_the_status_and_the_tab(
+        self, login, account, admin, agent, inbox, office
+    ):
+        other, sales, vip = office["other_inbox"], office["sales"], office["vip"]
+        budget = office["budget"]
+        client = login(admin)
+        # setup: Mariana's open conversation in `inbox`, Sofia's, no team, no label; Segredo's
+        # open one in the other inbox, unassigned.
+        html = client.get(url("counts", account), {"assignee_type": "all"}).content.decode()
+        assert link_counts(html, "inbox") == {inbox.pk: 4, other.pk: 2}
+        assert link_counts(html, "team") == {sales.pk: 3}
+        assert link_counts(html, "label")[vip.pk] == 3
+        assert link_counts(html, "label")[budget.pk] == 1
+        html = client.get(
+            url("counts", account), {"assignee_type": "unassigned", "status": "open"}
+        ).content.decode()
+        assert link_counts(html, "inbox") == {inbox.pk: 2, other.pk: 2}
+        assert link_counts(html, "label")[vip.pk] == 2
+        html = client.get(
+            url("counts", account), {"assignee_type": "all", "status": "all"}
+        ).content.decode()
+        assert link_counts(html, "inbox") == {inbox.pk: 5, other.pk: 2}
+        assert link_counts(html, "label")[vip.pk] == 4
+
+        # Sofia (agent) sees her inbox only; "Minhas" is hers.
+        html = login(agent).get(url("counts", account)).content.decode()
+        assert link_counts(html, "inbox") == {inbox.pk: 2}
+        assert link_counts(html, "team") == {sales.pk: 1}
+        assert link_counts(html, "label")[vip.pk] == 1
+        assert link_counts(html, "label")[budget.pk] == 0
+
+    def test_the_workspace_shows_them_and_the_refresh_replaces_them_out_of_band(
+        self, login, account, admin, inbox, office
+    ):
+        client = login(admin)
+        page = client.get(url("workspace", account)).content.decode()
+        assert link_counts(page, "inbox")[inbox.pk] == 4
+        assert "Etiquetas" in page and "Filtros" in page and "Times" in page
+        assert page.count('id="ws-filter-links"') == 1 and "hx-swap-oob" not in page
+        fragment = client.get(url("counts", account), {"assignee_type": "all"}).content.decode()
+        assert '<div id="ws-filter-links" hx-swap-oob="true">' in fragment
+        assert 'data-count="all">6<' in fragment
+
+    def test_a_fixed_number_of_queries_for_the_fragment_and_the_page(
+        self, login, account, admin, agent, inbox, office, team_factory, django_assert_num_queries
+    ):
+        def grow():
+            for i in range(3):
+                extra = InboxFactory(account=account, name=f"Caixa {i}")
+                InboxMemberFactory(inbox=extra, account_user=agent)
+                team = team_factory(f"Time {i}")
+                for _ in range(3):
+                    conversation = ConversationFactory(
+                        contact_inbox=ContactInboxFactory(inbox=extra), team=team
+                    )
+                    services.conversation_labels_set(
+                        account=account, actor=None, conversation=conversation, titles=[f"m{i}"]
+                    )
+
+        def counts_page(membership) -> str:
+            client = login(membership)
+            client.get(url("counts", account))  # the session learns the account
+            # The session, the user, the membership; the tabs; every link with its count.
+            with django_assert_num_queries(5):
+                return client.get(url("counts", account), {"status": "all"}).content.decode()
+
+        def workspace_page(membership) -> str:
+            client = login(membership)
+            client.get(url("workspace", account))
+            # As above, and the list (its ids, its rows, their labels), the layout's accounts.
+            with django_assert_num_queries(9):
+                return client.get(url("workspace", account), {"status": "all"}).content.decode()
+
+        for membership in (admin, agent):
+            counts_page(membership)
+            workspace_page(membership)
+        grow()
+        assert len(link_counts(counts_page(admin), "label")) == 6
+        assert len(link_counts(counts_page(agent), "inbox")) == 4
+        assert len(link_counts(workspace_page(agent), "team")) == 4
+
+    def test_another_accounts_data_never_counts(
+        self, login, account, admin, inbox, office, other_account, outsider
+    ):
+        """The other account has its own inbox and "vip" label, with conversations: our links
+        count ours, theirs count theirs, and neither sees the other's links."""
+        theirs = InboxFactory(account=other_account, name="Caixa deles")
+        InboxMemberFactory(inbox=theirs, account_user=outsider)
+        for _ in range(3):
+            conversation = ConversationFactory(contact_inbox=ContactInboxFactory(inbox=theirs))
+            services.conversation_labels_set(
+                account=other_account, actor=None, conversation=conversation, titles=["vip"]
+            )
+        ours = login(admin).get(url("counts", account), {"assignee_type": "all"}).content.decode()
+        assert theirs.pk not in link_counts(ours, "inbox")
+        assert link_counts(ours, "label")[office["vip"].pk] == 3
+        assert "Caixa deles" not in ours
+        their_page = (
+            login(outsider)
+            .get(url("counts", other_account), {"assignee_type": "all"})
+            .content.decode()
+        )
+        their_vip = Label.objects.get(account=other_account, title="vip")
+        assert link_counts(their_page, "inbox") == {theirs.pk: 3}
+        assert link_counts(their_page, "label") == {their_vip.pk: 3}
+        assert login(outsider).get(url("counts", account)).status_code == 404

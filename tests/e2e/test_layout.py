@@ -264,3 +264,68 @@ def test_the_conversation_menu_opens_inside_the_viewport(live_server_url, new_pa
     phone = page.locator(".pane-header .phone")
     expect(phone).to_have_text("(11) 98765-4321")
     assert phone.evaluate("el => el.getClientRects().length") == 1
+
+
+def test_the_workspace_filters_with_their_counts_on_a_phone(live_server_url, browser, company):
+    """Issue 12: the sidebar's inbox, team and label links show their counts; on a phone they
+    fold behind "Filtros", and a live refresh of the counts replaces them too."""
+    account, conversation = company["account"], company["conversation"]
+    conversation_services.conversation_labels_set(
+        account=account,
+        actor=None,
+        conversation=conversation,
+        titles=["Visita agendada para o fim de semana"],
+    )
+    context = phone(browser)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server_url, "ana@boavista.com.br", PASSWORD)
+        page.goto(f"{live_server_url}/app/accounts/{account.pk}/conversations/")
+        toggle = page.get_by_role("button", name="Filtros")
+        inbox_link = page.locator(f'#ws-filter-links a[data-inbox="{company["inbox"].pk}"]')
+        label_link = page.locator("#ws-filter-links a[data-label]")
+        expect(page.locator('[data-count="all"]')).to_have_text("1")
+        expect(inbox_link).to_be_hidden()
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(inbox_link).to_be_visible()
+        expect(inbox_link.locator(".count")).to_have_text("1")
+        team_link = page.locator(f'a[data-team="{company["team"].pk}"]')
+        expect(team_link.locator(".count")).to_have_text("1")  # the rule's Recepção
+        expect(label_link.locator(".count")).to_have_text("1")
+        # The long label keeps its count in view: the name gives way (an ellipsis).
+        box, count = label_link.bounding_box(), label_link.locator(".count").bounding_box()
+        assert count["x"] + count["width"] <= box["x"] + box["width"] <= 390, (box, count)
+        sizes = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert sizes[0] <= sizes[1], sizes
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "phone-workspace-filters.png"), full_page=True)
+
+        # Resolved elsewhere: the counts' refresh (as a websocket frame asks it) brings the
+        # tabs and the links up to date, and the filters stay open.
+        conversation_services.conversation_status_set(
+            account=account, actor=None, conversation=conversation, status="resolved"
+        )
+        page.evaluate("htmx.trigger('#ws-counts', 'nexloo:refresh')")
+        expect(page.locator('[data-count="all"]')).to_have_text("0")
+        expect(inbox_link.locator(".count")).to_have_text("0")
+        expect(label_link.locator(".count")).to_have_text("0")
+        expect(team_link.locator(".count")).to_have_text("0")
+        expect(inbox_link).to_be_visible()
+        toggle.click()
+        expect(inbox_link).to_be_hidden()
+
+        # On a wide screen the filters are always there, and the button is not.
+        page.set_viewport_size({"width": 1280, "height": 800})
+        expect(inbox_link).to_be_visible()
+        expect(toggle).to_be_hidden()
+        # (Read in one go: the status change's own frame may swap the links in meanwhile.)
+        inside = page.evaluate(
+            "() => document.querySelector('#ws-filter-links a[data-label] .count')"
+            ".getBoundingClientRect().right"
+            " <= document.querySelector('.ws-filters').getBoundingClientRect().right"
+        )
+        assert inside
+        page.screenshot(path=str(ARTIFACTS / "workspace-filters-1280.png"))
+    finally:
+        context.close()

@@ -419,6 +419,15 @@
     document.querySelectorAll("dialog[data-open-on-load]").forEach((d) => d.showModal && d.showModal());
   });
 
+  // "Filtros" on a narrow screen: shows or hides the status, inbox, team and label filters.
+  document.addEventListener("click", (event) => {
+    const toggle = event.target.closest && event.target.closest("[data-ws-more-toggle]");
+    if (!toggle) return;
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    toggle.closest(".ws-filters").classList.toggle("more-open", open);
+  });
+
   document.addEventListener("change", (event) => {
     const select = event.target.closest && event.target.closest("select[data-autosubmit]");
     if (select) select.form.requestSubmit();
