@@ -51,6 +51,29 @@ def test_a_row_pressed_while_the_list_re_renders_still_opens(live_server_url, ne
     expect(page.locator(".conv-row.active")).to_contain_text("Maria Souza")
 
 
+def hold_first(page, pattern: str) -> list:
+    """Holds back the first request matching `pattern` (the list it goes in); later ones pass."""
+    held: list = []
+
+    def route(request_route):
+        if held:
+            request_route.continue_()
+        else:
+            held.append(request_route)
+
+    page.route(pattern, route)
+    return held
+
+
+def wait_until_held(page, held: list):
+    """The held request, once the page's request has reached the route."""
+    for _ in range(100):
+        if held:
+            return held[0]
+        page.wait_for_timeout(50)
+    raise AssertionError("the request never reached the route")
+
+
 def _two_conversations(name):
     new = account_services.account_create_with_admin(
         name=name, admin_email="ana@clique.com.br", admin_name="Ana", password=PASSWORD
@@ -80,16 +103,11 @@ def test_a_list_refresh_while_the_conversation_loads_does_not_cancel_it(live_ser
     a refresh has replaced the list, then let through: the conversation must open."""
     _two_conversations("Clique Ltda")
     page = _workspace(live_server_url, new_page)
-    held = []
-    page.route("**/_pane/**", lambda route: held.append(route))
+    held = hold_first(page, "**/_pane/**")
     page.locator(".conv-row", has_text="Maria Souza").get_by_role("link").click()
-    for _ in range(100):  # the click's request reaches the route
-        if held:
-            break
-        page.wait_for_timeout(50)
-    assert len(held) == 1
+    marias = wait_until_held(page, held)
     assert page.evaluate(RELOAD_LIST)  # a frame's list refresh while the pane is on its way
-    held[0].continue_()
+    marias.continue_()
     page.unroute("**/_pane/**")
     expect(page.locator("#conversation-pane .thread")).to_be_visible()
     expect(page.locator("#conversation-pane")).to_contain_text("Maria Souza")
@@ -110,26 +128,15 @@ def test_a_row_click_replaced_while_its_row_is_gone_leaves_no_request_behind(
     every live refresh of the open thread back (to a 3-second fallback)."""
     _two_conversations("Clique Ltda")
     page = _workspace(live_server_url, new_page)
-    held = []
-
-    def hold_marias(route):
-        if not held:
-            held.append(route)
-        else:
-            route.continue_()
-
-    page.route("**/_pane/**", hold_marias)
+    held = hold_first(page, "**/_pane/**")
     page.locator(".conv-row", has_text="Maria Souza").get_by_role("link").click()
-    for _ in range(100):  # the click's request reaches the route
-        if held:
-            break
-        page.wait_for_timeout(50)
+    marias = wait_until_held(page, held)
     assert page.evaluate(RELOAD_LIST)
     page.locator(".conv-row", has_text="João Lima").get_by_role("link").click()
     expect(page.locator("#conversation-pane")).to_contain_text("João Lima")
     expect(page.locator("[data-workspace]")).to_have_attribute("data-pane-requests", "0")
     with contextlib.suppress(Exception):  # aborted by the browser already
-        held[0].continue_()
+        marias.continue_()
     page.unroute("**/_pane/**")
     expect(page.locator("#conversation-pane")).to_contain_text("João Lima")
 
@@ -173,18 +180,13 @@ def test_a_slow_answer_for_the_previous_conversation_does_not_replace_the_one_op
     page = _workspace(live_server_url, new_page)
     page.locator(".conv-row", has_text="Maria Souza").get_by_role("link").click()
     expect(page.locator(".pane-header h1")).to_have_text("Maria Souza")
-    held = []
-    page.route("**/status/**", lambda route: held.append(route))
+    held = hold_first(page, "**/status/**")
     page.get_by_role("button", name="Resolver").click()
-    for _ in range(100):
-        if held:
-            break
-        page.wait_for_timeout(50)
-    assert len(held) == 1
+    resolving = wait_until_held(page, held)
     page.locator(".conv-row", has_text="João Lima").get_by_role("link").click()
     expect(page.locator(".pane-header h1")).to_have_text("João Lima")
     with page.expect_response("**/status/**"):
-        held[0].continue_()
+        resolving.continue_()
     page.unroute("**/status/**")
     expect(page.locator("[data-workspace]")).to_have_attribute("data-pane-requests", "0")
     expect(page.locator(".pane-header h1")).to_have_text("João Lima")

@@ -235,6 +235,16 @@ class TestBuiltInTheDeliveryTask:
         )
         return calls
 
+    @pytest.fixture
+    def queued_hello(self, account, admin, conversation, hook, on_commit, queued):
+        """The delivery task an agent's "Olá" queued for the hook, not run yet."""
+        with on_commit():
+            conversation_services.message_send(
+                account=account, actor=admin, conversation=conversation, content="Olá"
+            )
+        (call,) = [c for c in queued if c[1][2] == "message_created"]
+        return call
+
     @staticmethod
     def run(call, **options):
         task, args = call
@@ -285,25 +295,17 @@ class TestBuiltInTheDeliveryTask:
         assert sent["status"] == "pending"
 
     def test_a_message_whose_conversation_is_gone_when_the_task_runs_is_not_sent(
-        self, account, admin, conversation, hook, receiver, on_commit, queued
+        self, account, admin, conversation, hook, receiver, on_commit, queued, queued_hello
     ):
-        with on_commit():
-            conversation_services.message_send(
-                account=account, actor=admin, conversation=conversation, content="Olá"
-            )
-        (call,) = [c for c in queued if c[1][2] == "message_created"]
+        call = queued_hello
         conversation.delete()
         assert self.run(call).get() is None
         assert receiver.received == []
 
     def test_a_retry_posts_the_body_the_first_attempt_built(
-        self, account, admin, conversation, hook, receiver, on_commit, queued
+        self, account, admin, conversation, hook, receiver, on_commit, queued, queued_hello
     ):
-        with on_commit():
-            conversation_services.message_send(
-                account=account, actor=admin, conversation=conversation, content="Olá"
-            )
-        (call,) = [c for c in queued if c[1][2] == "message_created"]
+        call = queued_hello
         receiver.fail = 1
         with pytest.raises(Retry) as retry:
             self.run(call, retries=0, throw=True).get()
@@ -319,13 +321,18 @@ class TestBuiltInTheDeliveryTask:
         assert header == call[1][1]
 
     def test_a_payload_the_database_could_not_read_is_built_again_on_the_retry(
-        self, account, admin, conversation, hook, receiver, on_commit, queued, monkeypatch
+        self,
+        account,
+        admin,
+        conversation,
+        hook,
+        receiver,
+        on_commit,
+        queued,
+        queued_hello,
+        monkeypatch,
     ):
-        with on_commit():
-            conversation_services.message_send(
-                account=account, actor=admin, conversation=conversation, content="Olá"
-            )
-        (call,) = [c for c in queued if c[1][2] == "message_created"]
+        call = queued_hello
         real = payloads.payload_from
         monkeypatch.setattr(
             payloads, "payload_from", lambda *a: (_ for _ in ()).throw(OperationalError("away"))
@@ -339,13 +346,18 @@ class TestBuiltInTheDeliveryTask:
         assert sent["content"] == "Olá"
 
     def test_a_payload_that_cannot_be_built_is_recorded_among_the_deliveries(
-        self, account, admin, conversation, hook, receiver, on_commit, queued, monkeypatch
+        self,
+        account,
+        admin,
+        conversation,
+        hook,
+        receiver,
+        on_commit,
+        queued,
+        queued_hello,
+        monkeypatch,
     ):
-        with on_commit():
-            conversation_services.message_send(
-                account=account, actor=admin, conversation=conversation, content="Olá"
-            )
-        (call,) = [c for c in queued if c[1][2] == "message_created"]
+        call = queued_hello
         monkeypatch.setattr(
             payloads, "payload_from", lambda *a: (_ for _ in ()).throw(KeyError("snoozed_until"))
         )
@@ -355,13 +367,18 @@ class TestBuiltInTheDeliveryTask:
         assert delivery.status_code is None and "not built" in delivery.error
 
     def test_an_event_of_another_account_is_never_sent(
-        self, account, admin, conversation, hook, receiver, on_commit, queued, other_account
+        self,
+        account,
+        admin,
+        conversation,
+        hook,
+        receiver,
+        on_commit,
+        queued,
+        queued_hello,
+        other_account,
     ):
-        with on_commit():
-            conversation_services.message_send(
-                account=account, actor=admin, conversation=conversation, content="Olá"
-            )
-        (call,) = [c for c in queued if c[1][2] == "message_created"]
+        call = queued_hello
         task, (_own, delivery_id, event, payload, source) = call
         foreign = Webhook.objects.create(
             account=other_account, url=receiver.url, subscriptions=SUBSCRIPTIONS

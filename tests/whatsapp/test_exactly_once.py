@@ -35,17 +35,16 @@ def wait_for(check, timeout=60.0) -> bool:
     return False
 
 
-def test_the_same_delivery_processed_twice_at_the_same_moment_makes_one_message(stored, inbox):
-    body = payload("text.json")
-    events = [stored(body), stored(body)]  # Meta retried while the first was in flight
-    barrier = threading.Barrier(2)
+def process_at_once(events) -> list[BaseException]:
+    """Processes the events in threads released together; what they raised."""
+    barrier = threading.Barrier(len(events))
     errors: list[BaseException] = []
 
     def run(event_id):
         try:
             barrier.wait()
             services.event_process(event_id=event_id)
-        except BaseException as exc:  # surfaced below
+        except BaseException as exc:  # surfaced by the caller
             errors.append(exc)
         finally:
             close_old_connections()
@@ -55,7 +54,13 @@ def test_the_same_delivery_processed_twice_at_the_same_moment_makes_one_message(
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    return errors
+
+
+def test_the_same_delivery_processed_twice_at_the_same_moment_makes_one_message(stored, inbox):
+    body = payload("text.json")
+    events = [stored(body), stored(body)]  # Meta retried while the first was in flight
+    assert process_at_once(events) == []
     assert Message.objects.filter(inbox=inbox, message_type="incoming").count() == 1
     assert Contact.objects.filter(account=inbox.account).count() == 1
     assert Conversation.objects.filter(inbox=inbox).count() == 1
@@ -68,25 +73,8 @@ def test_two_first_messages_of_one_new_customer_at_the_same_moment(stored, inbox
     race is rolled back whole and runs again — one contact, one conversation, both messages,
     and no item recorded as failed."""
     events = [stored(payload("text.json", suffix=n)) for n in (1, 2)]
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def run(event_id):
-        try:
-            barrier.wait()
-            services.event_process(event_id=event_id)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-
     for _round in range(3):  # the race is not won the same way every time: a few rounds
-        threads = [threading.Thread(target=run, args=(e.pk,)) for e in events]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert process_at_once(events) == []
         assert Contact.objects.filter(account=inbox.account).count() == 1
         assert Conversation.objects.filter(inbox=inbox).count() == 1
         assert Message.objects.filter(inbox=inbox, message_type="incoming").count() == 2
